@@ -1,0 +1,21 @@
+# `make lab` opens the series in JupyterLab, `make test` runs every test and notebook.
+# Both create the virtual environment in .venv first if it is missing or out of date.
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+
+.PHONY: lab test figures
+
+$(VENV)/installed: requirements.txt pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --upgrade pip
+	$(PYTHON) -m pip install -r requirements.txt
+	touch $@
+
+lab: $(VENV)/installed
+	$(PYTHON) -m jupyter lab notebooks/01_cross_correlation.ipynb
+
+test: $(VENV)/installed
+	$(PYTHON) -m pytest
+
+figures: $(VENV)/installed
+	$(PYTHON) figures/make_figures.py
