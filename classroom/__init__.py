@@ -1,0 +1,10 @@
+"""Classroom tools for the notebooks: release student versions, grade submissions (see classroom/README.md).
+
+    python -m classroom release notebooks/ build/student/
+    python -m classroom grade SUBMISSION.ipynb --instructor notebooks/NAME.ipynb
+"""
+
+from .grade import Report, format_report, grade
+from .release import release, student_version
+
+__all__ = ["Report", "format_report", "grade", "release", "student_version"]
