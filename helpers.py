@@ -610,7 +610,8 @@ def _load_checkpoint(path, config, net, optimizer, scheduler, generator):
         state = torch.load(path, map_location="cpu", weights_only=True)
         saved_config = state["config"]
     except Exception as error:
-        raise RuntimeError(f"checkpoint {path} is corrupt or not a train() checkpoint ({error}); "
+        raise RuntimeError(f"checkpoint {path} is corrupt or not a train() checkpoint "
+                           f"({type(error).__name__} while reading it); "
                            f"delete it to start training afresh") from error
     changed = {key: (saved_config.get(key), value) for key, value in config.items()
                if saved_config.get(key) != value}
@@ -756,8 +757,9 @@ def train(net, data, epochs=10, batch_size=128, lr=0.2, momentum=0.9, weight_dec
 
 # --- ConvShapeExplorer (notebook 01) ---
 
-def _draw_conv_windows(input_size, kernel_size, padding, stride, window):
-    """Draw the padded input grid with every window position and, when the kernel fits, the output grid.
+def _draw_conv_windows(input_size, kernel_size, padding, stride, output_size, window):
+    """Draw the padded input grid with every window position and, when the kernel fits (``output_size``
+    is not None), the output grid.
 
     Padding cells are grey, every window is outlined lightly with a dot at its centre, window number
     ``window`` (row-major) is drawn thick in red and its output cell is red too; hatched cells are
@@ -766,9 +768,8 @@ def _draw_conv_windows(input_size, kernel_size, padding, stride, window):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
 
-    n, k, p, s = input_size, kernel_size, padding, stride
+    n, k, p, s, out = input_size, kernel_size, padding, stride, output_size or 0
     size = n + 2 * p
-    out = (size - k) // s + 1 if k <= size else 0
     covered = (out - 1) * s + k if out else 0          # rows/columns reached by some window
     cells = max(size, k)                               # both panels share this scale, so cells match in size
     fig, axes = plt.subplots(1, 2 if out else 1, figsize=(4.2 * (1 + out / cells) + 0.8 if out else 4.6, 4.6),
@@ -857,8 +858,13 @@ class ConvShapeExplorer:
         self.drawing = widgets.Image(format="png")
         self.drawing.add_class("shape-drawing")
         controls = widgets.VBox([self.input_size, self.kernel_size, self.padding, self.stride, self.window,
-                                 self.output_text, self.message_html])
-        self.ui = widgets.HBox([controls, self.drawing])
+                                 self.output_text, self.message_html], layout=widgets.Layout(width="380px"))
+        # The drawing fills the rest of the row up to its natural width (set in _redraw, so it is never
+        # blown up); below 480 px it wraps under the controls instead of shrinking further.
+        self.drawing.layout = widgets.Layout(flex="1 1 480px", min_width="480px", height="auto",
+                                             object_fit="contain")
+        self.ui = widgets.HBox([controls, self.drawing],
+                               layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"))
         for control in (self.input_size, self.kernel_size, self.padding, self.stride):
             control.observe(self._on_shape_change, names="value")
         self.window.observe(self._on_window_change, names="value")
@@ -881,10 +887,11 @@ class ConvShapeExplorer:
             self.message = (f"The {k}×{k} kernel is larger than the padded input "
                             f"{n} + 2·{p} = {n + 2 * p}: make the kernel smaller or add padding.")
         else:
-            self.shape_text = (f"output size = floor(({n} + 2·{p} − {k}) / {s}) + 1 "
-                               f"= floor({n + 2 * p - k} / {s}) + 1 = {self.output_size}")
+            formula = f"output size = floor(({n} + 2·{p} − {k}) / {s}) + 1"
+            worked = f"= floor({n + 2 * p - k} / {s}) + 1 = {self.output_size}"
+            self.shape_text = f"{formula} {worked}"
             self.message = ""
-        self.output_text.value = f"<b>{self.shape_text}</b>" if self.shape_text else ""
+        self.output_text.value = f"<b>{formula}<br>{worked}</b>" if self.shape_text else ""
         self.message_html.value = f"<span style='color:#b00'>{self.message}</span>" if self.message else ""
         # Lowering max may clamp the window value and fire _on_window_change: draw once, below.
         self._resizing_window = True
@@ -901,8 +908,9 @@ class ConvShapeExplorer:
 
     def _redraw(self):
         fig = _draw_conv_windows(self.input_size.value, self.kernel_size.value, self.padding.value,
-                                 self.stride.value, self.window.value)
+                                 self.stride.value, self.output_size, self.window.value)
         self.drawing_png = figure_png(fig)
+        self.drawing.layout.max_width = f"{int.from_bytes(self.drawing_png[16:20], 'big')}px"   # PNG header width
         self.drawing.value = self.drawing_png
 
 
@@ -958,6 +966,7 @@ def _check_editor_images(images, labels, classes):
         if images.shape[1] != 1:
             raise ValueError(f"images must have one channel (n×1×h×w), got shape {tuple(images.shape)}")
         images = images[:, 0]
+    images = images.detach().cpu()
     if min(images.shape[-2:]) < 5:
         raise ValueError(f"images must be at least 5×5 so a 5×5 kernel fits, got shape {tuple(images.shape)}")
     if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.is_floating_point():
@@ -973,31 +982,67 @@ def _check_editor_images(images, labels, classes):
     return images, labels, list(classes)
 
 
-def _draw_feature_maps(image, feature_map, title):
-    """Input (grey), feature map and feature map after ReLU side by side; returns the figure.
+class _FeatureMapFigure:
+    """The KernelEditor's picture: the input (grey), its feature map and the feature map after ReLU side
+    by side. Both maps share one colour bar: a diverging scale centred on 0 (blue < 0 < red), so the
+    ReLU panel is the feature map with its blue part gone. Arrays of ≤ 64 values get them written in.
 
-    Both maps share one diverging colour scale centred on 0 (blue < 0 < red), so the ReLU panel is the
-    feature map with its blue part gone. Small arrays get their values written in the cells.
+    The figure is built once and afterwards only its data change, because building axes and colour
+    bars is most of the cost of a picture; another image or kernel shape rebuilds it. The layout is
+    fixed, so it is saved without a tight bounding box (which would draw it twice) and kept open.
     """
-    import matplotlib.pyplot as plt
 
-    limit = max(feature_map.abs().max().item(), 1e-6)
-    fig, axes = plt.subplots(1, 3, figsize=(10, 3.2), dpi=80)
-    panels = ((image, title, "gray", None), (feature_map, "feature map", "RdBu_r", limit),
-              (feature_map.clamp(min=0), "feature map after ReLU", "RdBu_r", limit))
-    for ax, (values, name, cmap, lim) in zip(axes, panels):
-        shown = ax.imshow(values, cmap=cmap, vmin=None if lim is None else -lim, vmax=lim)
-        fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.04)
-        ax.set_title(name, fontsize=11)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if values.numel() <= 64:
-            for (i, j), v in zip(torch.cartesian_prod(*map(torch.arange, values.shape)).tolist(),
-                                 values.flatten().tolist()):
-                ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=9,
-                        color="black" if cmap != "gray" or v > 0.5 else "white")
-    fig.tight_layout()
-    return fig
+    def __init__(self):
+        self._shapes = None
+
+    def _build(self, image_shape, map_shape):
+        from matplotlib.figure import Figure   # not pyplot: nothing registers or keeps the figure globally
+
+        self.fig = Figure(figsize=(10, 3.4), dpi=80)
+        self.axes = [self.fig.add_axes([0.01 + 0.3 * i, 0.03, 0.27, 0.8]) for i in range(3)]
+        panels = ((image_shape, "gray"), (map_shape, "RdBu_r"), (map_shape, "RdBu_r"))
+        self.shown = [ax.imshow(torch.zeros(shape).numpy(), cmap=cmap) for ax, (shape, cmap) in zip(self.axes, panels)]
+        self.colorbar = self.fig.colorbar(self.shown[1], cax=self.fig.add_axes([0.915, 0.08, 0.015, 0.7]))
+        for ax in self.axes:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        self.value_labels = []
+        self._shapes = (image_shape, map_shape)
+
+    def png(self, image, feature_map, image_title, map_title):
+        """PNG bytes of the three panels. image: h×w, feature_map: h'×w'."""
+        import io
+
+        if self._shapes != (tuple(image.shape), tuple(feature_map.shape)):
+            self._build(tuple(image.shape), tuple(feature_map.shape))
+        limit = max(feature_map.abs().max().item(), 1e-6)       # symmetric limits put 0 at the centre colour
+        panels = (image, feature_map, feature_map.clamp(min=0))
+        for shown, values in zip(self.shown, panels):
+            shown.set_data(values.numpy())
+        self.shown[0].set_clim(image.min().item(), image.max().item())
+        for shown in self.shown[1:]:
+            shown.set_clim(-limit, limit)
+        self.colorbar.set_ticks([-limit, 0, limit], labels=[f"{-limit:.3g}", "0", f"{limit:.3g}"])
+        for ax, title in zip(self.axes, (image_title, map_title, map_title + " after ReLU")):
+            ax.set_title(title, fontsize=12)
+        self._write_values(panels, limit)
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+    def _write_values(self, panels, limit):
+        for label in self.value_labels:
+            label.remove()
+        self.value_labels = []
+        image_middle = (panels[0].max() + panels[0].min()).item() / 2
+        for ax, values, is_image in zip(self.axes, panels, (True, False, False)):
+            if values.numel() > 64:
+                continue
+            for i, row in enumerate(values.tolist()):
+                for j, v in enumerate(row):
+                    dark = v < image_middle if is_image else abs(v) > 0.6 * limit
+                    self.value_labels.append(ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=10,
+                                                     color="white" if dark else "black"))
 
 
 class KernelEditor:
@@ -1025,6 +1070,7 @@ class KernelEditor:
             raise ValueError(f"preset must be one of {list(presets)}, got {preset!r}")
         self._syncing = False      # True while the editor itself sets controls: their callbacks stay quiet
         self.redraw_count = 0
+        self._figure = _FeatureMapFigure()
         self.size = widgets.ToggleButtons(options=[("3×3", 3), ("5×5", 5)], value=size, description="kernel size")
         self.preset = widgets.Dropdown(options=[*presets, "custom"], value=preset, description="preset")
         self.preset.add_class("kernel-preset")
@@ -1150,13 +1196,15 @@ class KernelEditor:
         image, kernel = self.image, self.kernel
         self.feature_map = corr2d_vectorized(image, kernel)
         self.relu_map = self.feature_map.clamp(min=0)
-        self.figure_png = figure_png(_draw_feature_maps(image, self.feature_map, self._image_title()))
+        self.figure_png = self._figure.png(image, self.feature_map, self._image_title(),
+                                          f"feature map ({self.preset.value})")
         self.picture.value = self.figure_png
         h, w = self.feature_map.shape
         self.summary.value = (f"feature map {h}×{w}: min {self.feature_map.min().item():.3g}, "
                               f"max {self.feature_map.max().item():.3g}; kernel sum {kernel.sum().item():.3g} "
                               f"(the response to a flat patch of brightness 1)")
         self.redraw_count += 1
+
 
 # --- PoolingExplorer (notebook 04) ---
 
@@ -1259,29 +1307,29 @@ class PoolingExplorer:
 
         def int_box(description, value, low, high, css_class):
             control = widgets.BoundedIntText(value=value, min=low, max=high, description=description,
-                                             style={"description_width": "90px"},
-                                             layout=widgets.Layout(width="170px"))
+                                             style={"description_width": "60px"},
+                                             layout=widgets.Layout(width="140px"))
             control.add_class(css_class)
             return control
 
         self.image = widgets.Dropdown(options=list(self.images), description="image",
-                                      style={"description_width": "90px"})
+                                      style={"description_width": "60px"}, layout=widgets.Layout(width="320px"))
         self.image.add_class("pool-image")
         self.pool_size = int_box("window", pool_size, 1, self.MAX_POOL_SIZE, "pool-size")
         self.stride = int_box("stride", stride, 1, self.MAX_STRIDE, "pool-stride")
         self.padding = int_box("padding", padding, 0, self.MAX_PADDING, "pool-padding")
         self.mode = widgets.ToggleButtons(options=["max", "avg"], value=mode, description="mode",
-                                          style={"description_width": "90px", "button_width": "60px"})
+                                          style={"description_width": "50px", "button_width": "60px"})
         self.mode.add_class("pool-mode")
         self.shape_html = widgets.HTML()
         self.shape_html.add_class("pool-shape")
         self.message_html = widgets.HTML()
         self.message_html.add_class("pool-message")
-        self.output = widgets.Image(format="png")
+        self.output = widgets.Image(format="png", layout=widgets.Layout(max_width="100%", height="auto"))
         self.output.add_class("pool-output")
-        controls = widgets.VBox([self.image, self.pool_size, self.stride, self.padding, self.mode,
-                                 self.shape_html, self.message_html], layout=widgets.Layout(width="290px"))
-        self.ui = widgets.HBox([controls, self.output])
+        # Controls in rows above the picture: the two-panel picture needs the notebook's full width.
+        self.ui = widgets.VBox([self.image, widgets.HBox([self.pool_size, self.stride, self.padding, self.mode]),
+                                self.shape_html, self.message_html, self.output])
         self.pooled = None
         self.shape_text = self.message = ""
         self.output_png = b""

@@ -17,13 +17,16 @@ from time import monotonic
 
 import ipykernel.kernelspec
 import nbformat
-from jupyter_client import AsyncKernelManager, KernelSpecManager
+from jupyter_client import AsyncKernelManager
+from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
+from .depends import cells_needed_by_exercises
 from .release import BEGIN_HIDDEN_TESTS, ClearSolutions, grade_id, nbgrader_flag
 
 TIMEOUT_ENAME = "TimeoutError"
+SKIP_TAG = "skip-execution"  # nbclient's tag for cells it must not run
 
 
 @dataclass
@@ -134,8 +137,7 @@ class GradingClient(NotebookClient):
         self.replies = {}  # cell index → execute_reply content
 
     def _record_reply(self, cell, cell_index, execute_reply):
-        # execute_reply is None when nbclient gave up waiting; that counts as a timeout too.
-        self.replies[cell_index] = (execute_reply or {}).get("content") or {"status": "error", "ename": TIMEOUT_ENAME}
+        self.replies[cell_index] = execute_reply["content"]
 
     async def async_execute_cell(self, cell, cell_index, execution_count=None, store_history=True):
         remaining = self.deadline - monotonic()
@@ -146,17 +148,32 @@ class GradingClient(NotebookClient):
         return await super().async_execute_cell(cell, cell_index, execution_count, store_history)
 
 
-def run(nb, cwd, timeout, cell_timeout):
-    """Execute ``nb`` in place in ``cwd``; returns ``(replies_by_cell_index, why_stopped)`` ("" when all ran)."""
-    client = GradingClient(nb, deadline=monotonic() + timeout, cell_timeout=cell_timeout,
+def run(nb, cwd, timeout, cell_timeout, fast=False):
+    """Execute ``nb`` in place in folder ``cwd``; returns ``(replies_by_cell_index, why_stopped)``.
+
+    ``why_stopped`` is "" when every cell ran. ``fast`` skips the lesson cells no exercise needs
+    (see classroom.depends).
+    """
+    if fast:
+        needed = cells_needed_by_exercises(nb)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code" and index not in needed:
+                cell.metadata.setdefault("tags", []).append(SKIP_TAG)
+    client = GradingClient(nb, deadline=monotonic() + timeout, cell_timeout=cell_timeout, skip_cells_with_tag=SKIP_TAG,
                            resources={"metadata": {"path": str(cwd)}}, shutdown_kernel="immediate")
     try:
         client.execute()
     except _OutOfTime:
-        return client.replies, f"the notebook time limit of {timeout} s passed"
+        return client.replies, f"the notebook time limit of {timeout:g} s passed"
     except DeadKernelError:
         return client.replies, "the kernel died"
     return client.replies, ""
+
+
+def check_notebook(nb, cwd, timeout=600, cell_timeout=120, fast=False):
+    """Execute ``nb`` in place (see ``run``) and return ``(exercise_results, why_stopped)`` for its check cells."""
+    replies, stopped = run(nb, cwd, timeout, cell_timeout, fast)
+    return exercise_results(nb, replies, stopped), stopped
 
 
 def _error_message(reply):
@@ -184,11 +201,12 @@ def exercise_results(nb, replies, stopped):
     return results
 
 
-def grade(submission_path, instructor_path, timeout=600, cell_timeout=120):
+def grade(submission_path, instructor_path, timeout=600, cell_timeout=120, fast=False):
     """Grade the notebook at ``submission_path`` with the hidden tests of ``instructor_path``; returns a Report.
 
-    ``timeout``: seconds for the whole notebook; ``cell_timeout``: seconds for each solution or check cell.
-    The kernel runs in the instructor notebook's folder, as the lesson does.
+    ``timeout``: seconds for the whole notebook; ``cell_timeout``: seconds for each solution or check cell;
+    ``fast``: run only the lesson cells the exercises need. The kernel runs in the instructor notebook's
+    folder, as the lesson does.
     """
     for name, value in (("timeout", timeout), ("cell_timeout", cell_timeout)):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
@@ -201,8 +219,8 @@ def grade(submission_path, instructor_path, timeout=600, cell_timeout=120):
         # A student version passed by mistake would grade with the visible checks only.
         raise ValueError(f"instructor_path {str(instructor_path)!r} has no hidden tests: is it a student version?")
     nb, missing = assemble(submission, instructor)
-    replies, stopped = run(nb, Path(instructor_path).resolve().parent, timeout, cell_timeout)
-    return Report(str(submission_path), str(instructor_path), exercise_results(nb, replies, stopped), missing, stopped)
+    results, stopped = check_notebook(nb, Path(instructor_path).resolve().parent, timeout, cell_timeout, fast)
+    return Report(str(submission_path), str(instructor_path), results, missing, stopped)
 
 
 def format_report(report):

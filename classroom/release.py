@@ -167,8 +167,7 @@ def student_preprocessors():
 
 def student_version(nb):
     """A student copy of the instructor notebook ``nb`` (an nbformat NotebookNode); ``nb`` is left unchanged."""
-    student = nbformat.from_dict(nb)  # deep copy
-    resources = {"language": "python"}
+    student, resources = nbformat.from_dict(nb), {}  # from_dict copies every container
     for preprocessor in student_preprocessors():
         student, resources = preprocessor.preprocess(student, resources)
     return student

@@ -2,9 +2,10 @@
 
 Each test starts from a temporary copy of ``notebooks/`` and ``figures/`` (the committed notebooks are never
 touched), opens a notebook in JupyterLab, runs all its cells, changes one widget control the way a learner
-would (type a value, press Enter) and asserts two things: the picture in the page changes, and the object in
-the Python kernel holds the new value. Screenshots are saved to ``build/browser-artifacts/`` for people to look
-at; they are never compared pixel by pixel (fonts differ between machines).
+would (type a value, press Enter) and asserts that the page shows a new picture, byte for byte the one the
+Python object drew, and that the object in the notebook's kernel holds the new value and computes what PyTorch
+computes with it. Screenshots are saved to ``build/browser-artifacts/`` for people to look at; they are never
+compared pixel by pixel (fonts differ between machines).
 
 The browser is the system's Chromium (Debian package ``chromium``), started through Playwright's
 ``executable_path``; nothing downloads a browser. Without Chromium the tests skip, except in CI (``$CI`` set),
@@ -146,7 +147,8 @@ def lab(tmp_path_factory):
     for folder in ("notebooks", "figures"):
         shutil.copytree(REPO_ROOT / folder, root_dir / folder,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(ARTIFACTS, ignore_errors=True)   # no screenshot of an earlier run may pass for this one
+    ARTIFACTS.mkdir(parents=True)
     with running_jupyter_lab(root_dir, tmp_path_factory.mktemp("lab-state"), ARTIFACTS / "jupyter-lab.log") as server:
         yield server
 
@@ -169,7 +171,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, lab, request):
+def page(lab, browser, request):
     """A fresh browser page; on teardown saves its console log and a screenshot of its last state."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
@@ -193,10 +195,15 @@ def evaluate(page, body, arg=None, timeout_s=KERNEL_S):
     ``page.evaluate`` itself waits forever on a promise that never settles, hence the race with a timer.
     """
     script = f"""async (arg) => {{
-        const work = (async () => {{ {body} }})();
-        const timer = new Promise((_, reject) => setTimeout(
-            () => reject(new Error("timed out after {timeout_s} s")), {timeout_s * 1000}));
-        return await Promise.race([work, timer]);
+        let timer;
+        const timeout = new Promise((_, reject) => {{
+            timer = setTimeout(() => reject(new Error("timed out after {timeout_s} s")), {timeout_s * 1000});
+        }});
+        try {{
+            return await Promise.race([(async () => {{ {body} }})(), timeout]);
+        }} finally {{
+            clearTimeout(timer);
+        }}
     }}"""
     return page.evaluate(script, arg)
 
@@ -225,16 +232,22 @@ def open_notebook(page, lab, path):
 
 
 def run_all_cells(page):
-    """Run every cell of the open notebook; return True when all of them ran without an error."""
+    """Run every cell of the open notebook; return the error outputs ("Name: message"), [] when all ran."""
     return evaluate(page, """
-        window.jupyterapp.shell.activateById(window.e2ePanel.id);
-        return await window.jupyterapp.commands.execute("notebook:run-all-cells");
+        const panel = window.e2ePanel;
+        window.jupyterapp.shell.activateById(panel.id);
+        const allRan = await window.jupyterapp.commands.execute("notebook:run-all-cells");
+        const errors = panel.content.widgets.filter((cell) => cell.model.type === "code")
+            .flatMap((cell) => cell.model.outputs.toJSON())
+            .filter((output) => output.output_type === "error")
+            .map((output) => `${output.ename}: ${output.evalue}`);
+        return allRan || errors.length ? errors : ["run-all-cells stopped before the last cell"];
     """, timeout_s=RUN_ALL_S)
 
 
 def kernel_value(page, expression):
     """Evaluate the Python ``expression`` in the notebook's kernel (outside any cell); return it via JSON."""
-    code = f"import json as _json\nprint(_json.dumps({expression}))"
+    code = f"print(__import__('json').dumps({expression}))"   # leaves no new name in the notebook
     reply = evaluate(page, """
         const future = window.e2ePanel.sessionContext.session.kernel.requestExecute(
             {code: arg, store_history: false});
@@ -260,7 +273,6 @@ def image_source(locator):
 
 def wait_for_new_image(page, locator, old_source):
     """Wait until the ``img`` shows a picture other than ``old_source``; return its new ``src``."""
-    locator.element_handle().wait_for_element_state("visible")
     page.wait_for_function("([img, old]) => img.src !== old && img.complete && img.naturalWidth > 0",
                            arg=[locator.element_handle(), old_source])
     return locator.get_attribute("src")
@@ -271,6 +283,168 @@ def widget_output(page, css_class):
     return page.locator(".jp-OutputArea-output").filter(has=page.locator(f".{css_class}")).first
 
 
-def screenshot(locator, name):
-    locator.scroll_into_view_if_needed()
-    locator.screenshot(path=ARTIFACTS / name)
+@contextlib.contextmanager
+def all_in_window(page, locator):
+    """Make the window tall enough for all of ``locator`` and scroll it into view; restore the window after.
+
+    JupyterLab scrolls inside the notebook, not the page, so an element taller than the window is cut off.
+    The width stays ``VIEWPORT``'s, so the layout is the one a learner sees.
+    """
+    height = int(locator.bounding_box()["height"]) + 300
+    page.set_viewport_size({**VIEWPORT, "height": max(VIEWPORT["height"], height)})
+    try:
+        locator.scroll_into_view_if_needed()
+        yield
+    finally:
+        page.set_viewport_size(VIEWPORT)
+
+
+def screenshot_whole(page, locator, name):
+    """Save a picture of all of ``locator`` as ``ARTIFACTS/name``."""
+    with all_in_window(page, locator):
+        locator.screenshot(path=ARTIFACTS / name)
+
+
+def unusable_controls(page, output):
+    """Describe what a learner could not use in the widget output ``output``, at the ``VIEWPORT`` width.
+
+    Each text box, drop-down or button must be at least 30 px wide and not covered (at its left and right
+    ends) by anything else, such as a picture; the widget must not be wider than the notebook column.
+    """
+    with all_in_window(page, output):
+        return output.evaluate("""(output) => {
+            const describe = (control) => {
+                const row = control.closest(".widget-inline-hbox, .widget-toggle-buttons");
+                const name = row?.querySelector(".widget-label")?.textContent.trim() || control.textContent.trim();
+                return `the ${control.tagName.toLowerCase()} "${name || control.value}"`;
+            };
+            const problems = [];
+            for (const control of output.querySelectorAll("input, select, button")) {
+                const box = control.getBoundingClientRect();
+                if (box.width === 0 && box.height === 0) continue;      // not displayed
+                if (box.width < 30) {
+                    problems.push(`${describe(control)} is squeezed to ${Math.round(box.width)} px wide`);
+                    continue;
+                }
+                const cover = [box.left + 3, box.right - 3]
+                    .map((x) => document.elementFromPoint(x, box.top + box.height / 2))
+                    .find((hit) => !control.contains(hit));
+                if (cover !== undefined) {
+                    problems.push(`${describe(control)} is (partly) hidden under `
+                                  + `<${cover?.tagName.toLowerCase()} class="${cover?.className}">`);
+                }
+            }
+            const overflow = output.scrollWidth - output.clientWidth;
+            if (overflow > 1) problems.push(`the widget is ${overflow} px wider than the notebook column`);
+            return problems;
+        }""")
+
+
+def assert_usable(page, widget):
+    problems = unusable_controls(page, widget)
+    assert not problems, f"at {VIEWPORT['width']} px wide a learner cannot use: " + "; ".join(problems)
+
+
+def screenshot_as_projected(page, locator, name):
+    """Save the window (``VIEWPORT``) as ``ARTIFACTS/name``, scrolled so that ``locator`` starts at its top."""
+    locator.evaluate("(element) => element.scrollIntoView({block: 'start'})")
+    page.screenshot(path=ARTIFACTS / name)
+
+
+def shown_picture_sha256(locator):
+    """SHA-256 of the PNG bytes the ``img`` shows (hex), read back from its blob URL."""
+    return locator.evaluate("""async (img) => {
+        const bytes = await (await fetch(img.src)).arrayBuffer();
+        const digest = await crypto.subtle.digest("SHA-256", bytes);
+        return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+    }""")
+
+
+def sha256_in_kernel(page, bytes_expression):
+    """SHA-256 (hex) of the bytes that the Python ``bytes_expression`` gives in the notebook's kernel."""
+    return kernel_value(page, f"__import__('hashlib').sha256({bytes_expression}).hexdigest()")
+
+
+# ---------------------------------------------------------------------------------------------------
+# The tests
+# ---------------------------------------------------------------------------------------------------
+
+def open_and_run(page, lab, notebook):
+    """Open ``notebooks/<notebook>`` and run all its cells; fail with the errors if any cell raised."""
+    open_notebook(page, lab, f"notebooks/{notebook}")
+    errors = run_all_cells(page)
+    assert not errors, f"{notebook} raised in JupyterLab: {errors}"
+
+
+def test_kernel_editor_redraws_after_typing_a_kernel_value(page, lab):
+    """Notebook 02: type a new top-left kernel entry, press Enter; the feature map and the kernel follow."""
+    open_and_run(page, lab, "02_edge_detection.ipynb")
+    cells = page.locator(".kernel-cell input")
+    cells.first.wait_for(state="visible")
+    k = kernel_value(page, "editor.size.value")
+    assert cells.count() == k * k, f"expected a {k}×{k} grid of kernel boxes, found {cells.count()} boxes"
+    widget = widget_output(page, "kernel-feature-map")
+    assert_usable(page, widget)
+    feature_map = page.locator("img.kernel-feature-map")
+    old_source = image_source(feature_map)
+    old_picture = shown_picture_sha256(feature_map)
+    old_entry = kernel_value(page, "float(editor.kernel[0, 0])")
+    redraws = kernel_value(page, "editor.redraw_count")
+    screenshot_whole(page, widget, "02-kernel-editor-before.png")
+
+    new_entry = 2.0 if old_entry != 2.0 else -2.0
+    cells.first.fill(str(new_entry))
+    cells.first.press("Enter")
+
+    wait_for_new_image(page, feature_map, old_source)
+    screenshot_whole(page, widget, "02-kernel-editor-after.png")
+    screenshot_as_projected(page, widget, "02-kernel-editor-1280x800.png")
+    assert_usable(page, widget)
+    assert kernel_value(page, "float(editor.kernel[0, 0])") == new_entry
+    assert kernel_value(page, "editor.redraw_count") == redraws + 1, "one edited box should redraw once"
+    assert kernel_value(page, "torch.allclose(editor.feature_map, torch.nn.functional.conv2d("
+                              "editor.image[None, None], editor.kernel[None, None])[0, 0], atol=1e-5)")
+    new_picture = shown_picture_sha256(feature_map)
+    assert new_picture != old_picture, "the feature map picture did not change"
+    assert new_picture == sha256_in_kernel(page, "editor.figure_png"), \
+        "the browser does not show the picture the kernel drew for the new kernel"
+    assert page.locator(".kernel-preset select").input_value() == "custom"
+    assert kernel_value(page, "editor.preset.value") == "custom"
+
+
+def test_pooling_explorer_redraws_after_typing_a_window_size(page, lab):
+    """Notebook 04: type a new window size, press Enter; the pooled picture, shape and kernel state follow."""
+    open_and_run(page, lab, "04_pooling.ipynb")
+    window = page.locator(".pool-size input")
+    window.wait_for(state="visible")
+    widget = widget_output(page, "pool-output")
+    assert_usable(page, widget)
+    pooled_picture = page.locator("img.pool-output")
+    old_source = image_source(pooled_picture)
+    old_picture = shown_picture_sha256(pooled_picture)
+    old_size, largest = kernel_value(page, "[explorer.pool_size.value, explorer.pool_size.max]")
+    old_shape_text = kernel_value(page, "explorer.shape_text")
+    screenshot_whole(page, widget, "04-pooling-explorer-before.png")
+
+    new_size = old_size + 1 if old_size < largest else old_size - 1
+    window.fill(str(new_size))
+    window.press("Enter")
+
+    wait_for_new_image(page, pooled_picture, old_source)
+    screenshot_whole(page, widget, "04-pooling-explorer-after.png")
+    screenshot_as_projected(page, widget, "04-pooling-explorer-1280x800.png")
+    assert_usable(page, widget)
+    assert kernel_value(page, "explorer.pool_size.value") == new_size
+    assert kernel_value(page, "explorer.message") == "", "the new window size should be a valid setting"
+    shape_text = kernel_value(page, "explorer.shape_text")
+    assert shape_text != old_shape_text
+    assert page.locator(".pool-shape").inner_text().strip() == shape_text
+    torch_pool = ("(torch.nn.functional.max_pool2d if explorer.mode.value == 'max' else torch.nn.functional.avg_pool2d)"
+                  "(explorer.images[explorer.image.value][None, None], explorer.pool_size.value,"
+                  " explorer.stride.value, explorer.padding.value)[0, 0]")
+    assert kernel_value(page, f"torch.allclose(explorer.pooled, {torch_pool})"), \
+        "the kernel's pooled output does not match PyTorch's pooling with the new window"
+    new_picture = shown_picture_sha256(pooled_picture)
+    assert new_picture != old_picture, "the pooled picture did not change"
+    assert new_picture == sha256_in_kernel(page, "explorer.output_png"), \
+        "the browser does not show the picture the kernel drew for the new window size"

@@ -57,7 +57,8 @@ def test_shape_text_works_the_formula_out(explorer):
     set_controls(explorer, 8, 3, 1, 2)
     assert explorer.shape_text.startswith("output size = floor((8 + 2·1 − 3) / 2) + 1")
     assert explorer.shape_text.endswith(f"= {math.floor((8 + 2 - 3) / 2) + 1}")
-    assert explorer.shape_text in explorer.output_text.value
+    shown = explorer.output_text.value.replace("<br>", " ")    # the widget breaks the line before the '='
+    assert explorer.shape_text in shown
     set_controls(explorer, 5, 2, 0, 1)
     assert "floor((5 + 2·0 − 2) / 1) + 1" in explorer.shape_text
     assert explorer.shape_text.endswith(f"= {conv2d_output_size(5, 2, 0, 1)}")

@@ -18,7 +18,7 @@ def torch_pool(image, pool_size, stride, padding, mode):
 @pytest.fixture
 def images():
     torch.manual_seed(0)
-    return {"edge image": helpers.edge_image(), "random 9×7": torch.rand(1, 9, 7)}
+    return {"edge image": helpers.edge_image(), "random 12×11": torch.rand(1, 12, 11)}
 
 
 def set_controls(explorer, pool_size, stride, padding, mode):
@@ -37,30 +37,30 @@ def test_initial_state_is_two_by_two_max_pooling_of_the_edge_image():
     assert explorer.output.value == explorer.output_png and explorer.output_png.startswith(b"\x89PNG")
 
 
-def test_every_setting_matches_pytorch_on_every_image(images):
+# Window, stride, padding: each setting changes few controls from the one before (every change redraws).
+SETTINGS = [(1, 1, 0), (2, 1, 0), (2, 1, 1), (2, 2, 1), (3, 2, 1), (3, 3, 1), (3, 3, 0), (4, 3, 2), (4, 2, 2)]
+
+
+def test_every_setting_matches_pytorch(images):
+    # The random image has more than 100 pixels, so the drawing skips the slow value labels.
     explorer = helpers.PoolingExplorer(images)
-    checked = 0
-    for name, mode, pool_size, stride in itertools.product(images, ("max", "avg"), (1, 2, 3), (1, 2, 3)):
-        for padding in range(pool_size // 2 + 1):
-            explorer.image.value = name
-            set_controls(explorer, pool_size, stride, padding, mode)
-            image = images[name].reshape(images[name].shape[-2:])
-            expected = torch_pool(image, pool_size, stride, padding, mode)
-            setting = f"{name}, {mode}, window {pool_size}, stride {stride}, padding {padding}"
-            assert explorer.message == "", setting
-            assert explorer.pooled.shape == expected.shape, setting
-            assert torch.allclose(explorer.pooled, expected, atol=1e-6), setting
-            h, w = image.shape
-            assert explorer.shape_text == f"input {h}×{w} → {mode} pooled {expected.shape[0]}×{expected.shape[1]}"
-            checked += 1
-    assert checked == 2 * 2 * (3 * 1 + 3 * 2 + 3 * 2)
+    explorer.image.value = "random 12×11"
+    image = images["random 12×11"][0]
+    for (pool_size, stride, padding), mode in itertools.product(SETTINGS, ("max", "avg")):
+        set_controls(explorer, pool_size, stride, padding, mode)
+        expected = torch_pool(image, pool_size, stride, padding, mode)
+        setting = f"{mode}, window {pool_size}, stride {stride}, padding {padding}"
+        assert explorer.message == "", setting
+        assert explorer.pooled.shape == expected.shape, setting
+        assert torch.allclose(explorer.pooled, expected, atol=1e-6), setting
+        assert explorer.shape_text == f"input 12×11 → {mode} pooled {expected.shape[0]}×{expected.shape[1]}"
 
 
 def test_changing_the_image_recomputes(images):
     explorer = helpers.PoolingExplorer(images, pool_size=3, stride=1, padding=1, mode="avg")
-    explorer.image.value = "random 9×7"
-    assert torch.allclose(explorer.pooled, torch_pool(images["random 9×7"][0], 3, 1, 1, "avg"), atol=1e-6)
-    assert explorer.shape_text == "input 9×7 → avg pooled 9×7"
+    explorer.image.value = "random 12×11"
+    assert torch.allclose(explorer.pooled, torch_pool(images["random 12×11"][0], 3, 1, 1, "avg"), atol=1e-6)
+    assert explorer.shape_text == "input 12×11 → avg pooled 12×11"
 
 
 def test_padding_over_half_the_window_shows_a_message_then_recovers():

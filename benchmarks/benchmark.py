@@ -1,0 +1,121 @@
+"""Benchmarks for notebook 05 (issue 3).
+
+    python benchmarks/benchmark.py throughput [--epochs 3] [--device auto|cpu|cuda|mps]
+        Trains the seed LeNet for the same epochs, in one run on one device, with (a) helpers.train and
+        (b) a d2l-style loop (torchvision dataset + ToTensor + DataLoader, batch 256, plain SGD lr 0.9, Xavier
+        init, test accuracy after every epoch), and prints examples/second of each, the ratio and the test
+        accuracy each reached. Wall time covers everything after the data is loaded, per-epoch evaluation included.
+
+    python benchmarks/benchmark.py variants [--device ...] [--json benchmarks/results.json]
+        Trains each LeNet variant with its recipe (RECIPES below) through helpers.train and prints test
+        accuracy, parameter count and wall time; writes them to the JSON file that notebook 05 reads.
+
+Run from the repository root. Results and the machine they ran on are kept in benchmarks/README.md.
+"""
+
+import argparse
+import json
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import helpers  # noqa: E402
+
+# Each variant's training recipe: the keyword arguments of helpers.train.
+RECIPES = {
+    "seed": dict(epochs=10, batch_size=128, lr=0.2),
+    "lenet5": dict(epochs=10, batch_size=128, lr=0.2),
+    "modern": dict(epochs=20, batch_size=128, lr=0.2, augment=True, label_smoothing=0.1),
+}
+
+
+def d2l_train(net, root, epochs, device, batch_size=256, lr=0.9, workers=4):
+    """The d2l training loop (``d2l.train_ch6`` with ``d2l.load_data_fashion_mnist``): PIL images turned into
+    tensors by ``ToTensor`` one at a time in DataLoader workers. Returns the final test accuracy."""
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    to_tensor = transforms.ToTensor()
+    train_set = datasets.FashionMNIST(root, train=True, transform=to_tensor, download=False)
+    test_set = datasets.FashionMNIST(root, train=False, transform=to_tensor, download=False)
+    train_iter = DataLoader(train_set, batch_size, shuffle=True, num_workers=workers)
+    test_iter = DataLoader(test_set, batch_size, shuffle=False, num_workers=workers)
+    net.apply(lambda m: nn.init.xavier_uniform_(m.weight) if isinstance(m, (nn.Linear, nn.Conv2d)) else None)
+    net.to(device)
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr)
+    loss = nn.CrossEntropyLoss()
+    for _ in range(epochs):
+        net.train()
+        for X, y in train_iter:
+            X, y = X.to(device), y.to(device)
+            optimizer.zero_grad()
+            loss(net(X), y).backward()
+            optimizer.step()
+        net.eval()
+        correct = 0
+        with torch.no_grad():
+            for X, y in test_iter:
+                correct += (net(X.to(device)).argmax(dim=1) == y.to(device)).sum().item()
+    return correct / len(test_set)
+
+
+def timed(function):
+    start = time.perf_counter()
+    result = function()
+    return result, time.perf_counter() - start
+
+
+def throughput(args, data, device):
+    examples = args.epochs * len(data.train_images)
+    torch.manual_seed(0)
+    history, ours_s = timed(lambda: helpers.train(helpers.lenet("seed"), data, epochs=args.epochs,
+                                                  device=device, progress=False))
+    torch.manual_seed(0)
+    root = helpers._find_or_fetch_root(None)   # the folder load_fashion_mnist read, for torchvision
+    d2l_acc, d2l_s = timed(lambda: d2l_train(helpers.lenet("seed"), root, args.epochs, device))
+    print(f"seed LeNet, {args.epochs} epochs on {len(data.train_images)} images, device {device}, "
+          f"{torch.get_num_threads()} threads")
+    print(f"  helpers.train   {examples / ours_s:8.0f} examples/s  {ours_s:6.1f} s  "
+          f"test accuracy {history['test_acc'][-1]:.4f}")
+    print(f"  d2l-style loop  {examples / d2l_s:8.0f} examples/s  {d2l_s:6.1f} s  test accuracy {d2l_acc:.4f}")
+    print(f"  ratio           {d2l_s / ours_s:8.2f}×")
+
+
+def variants(args, data, device):
+    results = {}
+    for variant, recipe in RECIPES.items():
+        torch.manual_seed(0)
+        net = helpers.lenet(variant)
+        history, seconds = timed(lambda: helpers.train(net, data, device=device, progress=False, **recipe))
+        results[variant] = dict(test_acc=round(history["test_acc"][-1], 4), epochs=recipe["epochs"],
+                                parameters=sum(p.numel() for p in net.parameters()),
+                                seconds=round(seconds, 1), recipe=recipe)
+        print(f"{variant:7s} test accuracy {history['test_acc'][-1]:.4f}  {results[variant]['parameters']:6d} "
+              f"parameters  {recipe['epochs']:2d} epochs  {seconds:6.1f} s  per epoch: "
+              f"{[round(a, 4) for a in history['test_acc']]}", flush=True)
+    if args.json:
+        machine = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, {device}"
+        Path(args.json).write_text(json.dumps(dict(
+            command=f"python benchmarks/benchmark.py variants --device {args.device}", machine=machine,
+            torch=torch.__version__, results=results), indent=2) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=("throughput", "variants"))
+    parser.add_argument("--epochs", type=int, default=3, help="epochs of the throughput comparison")
+    parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    parser.add_argument("--json", default="benchmarks/results.json", help="where variants writes its table")
+    args = parser.parse_args()
+    device = helpers.pick_device() if args.device == "auto" else torch.device(args.device)
+    data = helpers.load_fashion_mnist()
+    (throughput if args.mode == "throughput" else variants)(args, data, device)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""Tests of helpers.lenet and helpers.train on small slices of the real Fashion-MNIST (fast on a CPU)."""
+
+import pytest
+import torch
+from torch import nn
+
+import helpers
+
+
+@pytest.fixture(scope="module")
+def fashion():
+    return helpers.load_fashion_mnist()
+
+
+def small(data, n_train=512, n_test=256):
+    """The first n_train training and n_test test examples of ``data``."""
+    return helpers.FashionMNIST(data.train_images[:n_train], data.train_labels[:n_train],
+                                data.test_images[:n_test], data.test_labels[:n_test], data.classes)
+
+
+def count_training_batches(net):
+    """Attach a hook that counts forward passes in training mode; returns the one-element counter list."""
+    counter = [0]
+    net.register_forward_pre_hook(lambda module, args: counter.__setitem__(0, counter[0] + module.training))
+    return counter
+
+
+def layer_parameter_count(layer):
+    """Parameters of one conv/linear/batch-norm layer from its sizes, not from its tensors."""
+    if isinstance(layer, nn.Conv2d):
+        k = layer.kernel_size[0] * layer.kernel_size[1]
+        return layer.out_channels * (layer.in_channels * k + (layer.bias is not None))
+    if isinstance(layer, nn.Linear):
+        return layer.out_features * (layer.in_features + (layer.bias is not None))
+    if isinstance(layer, (nn.BatchNorm1d, nn.BatchNorm2d)):
+        return 2 * layer.num_features
+    return 0
+
+
+@pytest.mark.parametrize("variant", helpers.LENET_VARIANTS)
+def test_every_variant_maps_images_to_ten_logits(variant):
+    net = helpers.lenet(variant)
+    assert net(torch.rand(3, 1, 28, 28)).shape == (3, 10)
+    assert sum(p.numel() for p in net.parameters()) == sum(map(layer_parameter_count, net))
+
+
+def test_seed_network_is_the_source_definition():
+    net = helpers.lenet("seed")
+    expected = nn.Sequential(
+        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5, padding=1), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, padding=1),
+        nn.Flatten(), nn.Linear(16 * 7 * 7, 120), nn.Sigmoid(), nn.Linear(120, 10))
+    assert repr(net) == repr(expected)
+    X, shapes = torch.rand(1, 1, 28, 28), []
+    for layer in net:
+        X = layer(X)
+        shapes.append(tuple(X.shape[1:]))
+    assert shapes == [(6, 28, 28), (6, 28, 28), (6, 14, 14), (16, 12, 12), (16, 12, 12), (16, 7, 7),
+                      (784,), (120,), (120,), (10,)]
+    assert sum(p.numel() for p in net.parameters()) == 97_982
+
+
+def test_lenet5_is_the_classic_layout():
+    widths = [layer.out_features for layer in helpers.lenet("lenet5") if isinstance(layer, nn.Linear)]
+    assert widths == [120, 84, 10]
+
+
+def test_modern_variant_uses_relu_max_pooling_batch_norm_and_stays_small():
+    net = helpers.lenet("modern")
+    kinds = {type(layer) for layer in net}
+    assert {nn.ReLU, nn.MaxPool2d, nn.BatchNorm2d} <= kinds and nn.Sigmoid not in kinds
+    assert sum(p.numel() for p in net.parameters()) < 100_000
+
+
+def test_weights_are_reproducible_from_the_global_seed():
+    torch.manual_seed(3)
+    a = helpers.lenet("seed")
+    torch.manual_seed(3)
+    b = helpers.lenet("seed")
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
+
+
+def test_unknown_variant_names_the_valid_ones():
+    with pytest.raises(ValueError, match="'seed', 'lenet5', 'modern'.*'unknown'"):
+        helpers.lenet("unknown")
+
+
+def test_pick_device_prefers_cuda_then_mps(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert helpers.pick_device().type == "cpu"
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert helpers.pick_device().type == "mps"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert helpers.pick_device().type == "cuda"
+
+
+def test_same_seed_same_run_other_seed_other_run(fashion):
+    data = small(fashion)
+    runs = []
+    for seed in (0, 0, 1):
+        torch.manual_seed(0)
+        net = helpers.lenet("seed")
+        history = helpers.train(net, data, epochs=2, seed=seed, progress=False, device="cpu")
+        runs.append((net.state_dict(), {k: v for k, v in history.items() if k != "seconds"}))
+    (weights_a, history_a), (weights_b, history_b), (weights_c, _) = runs
+    assert history_a == history_b
+    assert all(torch.equal(weights_a[k], weights_b[k]) for k in weights_a)
+    assert not all(torch.equal(weights_a[k], weights_c[k]) for k in weights_a)
+
+
+def test_history_has_one_entry_per_epoch_and_the_test_accuracy_is_the_predictions(fashion):
+    data = small(fashion, n_train=2000, n_test=500)
+    torch.manual_seed(0)
+    net = helpers.lenet("modern")   # learns within a few dozen steps, unlike the sigmoid network
+    history = helpers.train(net, data, epochs=3, progress=False)
+    assert set(history) == {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"}
+    assert history["epoch"] == [1, 2, 3] and all(len(v) == 3 for v in history.values())
+    accuracy = (helpers.predict(net, data.test_images) == data.test_labels).float().mean().item()
+    assert history["test_acc"][-1] == pytest.approx(accuracy)
+    assert history["train_loss"][-1] < history["train_loss"][0]
+    assert accuracy > 0.5, f"3 epochs on 2000 images should beat chance (0.1) by far, got {accuracy}"
+
+
+def test_augmentation_flips_and_shifts_each_image_by_at_most_two_pixels(fashion):
+    images = helpers.standardize(fashion.train_images[:16])
+    augmented = helpers._shift_and_flip(images, torch.Generator().manual_seed(0))
+    background = helpers.standardize(torch.tensor(0.0)).item()
+    padded = nn.functional.pad(images, (2, 2, 2, 2), value=background)
+    for original, result in zip(padded, augmented):
+        candidates = [candidate[:, dy:dy + 28, dx:dx + 28] for candidate in (original, original.flip(-1))
+                      for dy in range(5) for dx in range(5)]
+        assert any(torch.equal(result, candidate) for candidate in candidates)
+    assert not torch.equal(augmented, images)
+
+
+def test_train_with_augmentation_and_label_smoothing_runs_and_differs(fashion):
+    data = small(fashion)
+    results = []
+    for augment in (False, True):
+        torch.manual_seed(0)
+        net = helpers.lenet("modern")
+        results.append(helpers.train(net, data, epochs=1, augment=augment, label_smoothing=0.1,
+                                     progress=False)["train_loss"])
+    assert results[0] != results[1]
+
+
+def replace(data, **fields):
+    return data._replace(**fields)
+
+
+@pytest.mark.parametrize("change, error, message", [
+    (lambda d: replace(d, train_images=d.train_images[:, 0]), ValueError, r"train_images must have shape N×1×28×28"),
+    (lambda d: replace(d, train_images=torch.rand(512, 1, 32, 32)), ValueError, r"shape \(1, 32, 32\)"),
+    (lambda d: replace(d, test_images=torch.rand(256, 3, 28, 28)), ValueError, r"same shape"),
+    (lambda d: replace(d, train_labels=d.train_labels + 1), ValueError, r"train_labels must lie in 0\.\.9.*to 10"),
+    (lambda d: replace(d, test_labels=d.test_labels - 1), ValueError, r"test_labels must lie in 0\.\.9.*from -1"),
+    (lambda d: replace(d, train_labels=d.train_labels[:100]), ValueError, r"100 labels for 512 train images"),
+    (lambda d: replace(d, test_labels=d.test_labels.float()), TypeError, r"test_labels must be a 1-D int64"),
+    (lambda d: replace(d, train_images=d.train_images.to(torch.uint8)), TypeError, r"floating-point"),
+    (lambda d: (d.train_images, d.train_labels), TypeError, r"data must have the fields"),
+])
+def test_bad_data_is_refused_before_any_epoch(fashion, change, error, message):
+    net = helpers.lenet("seed")
+    batches = count_training_batches(net)
+    with pytest.raises(error, match=message):
+        helpers.train(net, change(small(fashion)), epochs=1, progress=False)
+    assert batches[0] == 0
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(epochs=0), "epochs must be an int ≥ 1, got 0"),
+    (dict(batch_size=2.5), "batch_size must be an int ≥ 1, got 2.5"),
+    (dict(lr=-0.1), "lr must be > 0, got -0.1"),
+])
+def test_bad_settings_are_refused(fashion, arguments, message):
+    with pytest.raises(ValueError, match=message):
+        helpers.train(helpers.lenet("seed"), small(fashion), progress=False, **arguments)
+
+
+def test_train_refuses_something_that_is_not_a_network(fashion):
+    with pytest.raises(TypeError, match="net must be a torch.nn.Module, got function"):
+        helpers.train(lambda x: x, small(fashion), progress=False)
