@@ -424,7 +424,8 @@ def show_heatmap(matrix, title=None, ax=None, annotate=False):
     if annotate:
         for i, row in enumerate(values.tolist()):
             for j, v in enumerate(row):
-                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8)
+                colour = "white" if abs(v) > 0.6 * limit else "black"   # readable on dark cells
+                ax.text(j, i, f"{v:.3g}", ha="center", va="center", fontsize=8, color=colour)
     if title:
         ax.set_title(title)
     ax.set_xticks([])
@@ -1009,14 +1010,14 @@ class _FeatureMapFigure:
         self.value_labels = []
         self._shapes = (image_shape, map_shape)
 
-    def png(self, image, feature_map, image_title, map_title):
-        """PNG bytes of the three panels. image: h×w, feature_map: h'×w'."""
+    def png(self, image, feature_map, relu_map, image_title, map_title):
+        """PNG bytes of the three panels. image: h×w; feature_map and relu_map: h'×w'."""
         import io
 
         if self._shapes != (tuple(image.shape), tuple(feature_map.shape)):
             self._build(tuple(image.shape), tuple(feature_map.shape))
         limit = max(feature_map.abs().max().item(), 1e-6)       # symmetric limits put 0 at the centre colour
-        panels = (image, feature_map, feature_map.clamp(min=0))
+        panels = (image, feature_map, relu_map)
         for shown, values in zip(self.shown, panels):
             shown.set_data(values.numpy())
         self.shown[0].set_clim(image.min().item(), image.max().item())
@@ -1071,7 +1072,7 @@ class KernelEditor:
         self._syncing = False      # True while the editor itself sets controls: their callbacks stay quiet
         self.redraw_count = 0
         self._figure = _FeatureMapFigure()
-        self.size = widgets.ToggleButtons(options=[("3×3", 3), ("5×5", 5)], value=size, description="kernel size")
+        self.size = widgets.Dropdown(options=[("3×3", 3), ("5×5", 5)], value=size, description="kernel size")
         self.preset = widgets.Dropdown(options=[*presets, "custom"], value=preset, description="preset")
         self.preset.add_class("kernel-preset")
         self.grid = widgets.GridBox()
@@ -1196,7 +1197,7 @@ class KernelEditor:
         image, kernel = self.image, self.kernel
         self.feature_map = corr2d_vectorized(image, kernel)
         self.relu_map = self.feature_map.clamp(min=0)
-        self.figure_png = self._figure.png(image, self.feature_map, self._image_title(),
+        self.figure_png = self._figure.png(image, self.feature_map, self.relu_map, self._image_title(),
                                           f"feature map ({self.preset.value})")
         self.picture.value = self.figure_png
         h, w = self.feature_map.shape
@@ -1285,7 +1286,7 @@ class PoolingExplorer:
     """Controls for the window size, stride, padding and mode (max/avg) of ``pool2d`` on a chosen image.
 
     images: dict name → h×w (or 1×h×w) grey-scale tensor, shown in a drop-down; default the 6×8
-    ``edge_image()``. Shows the input (padding dotted, first window red, next window dashed blue) and
+    ``edge_image()``. Shows the input (padding tan, first window red, next window dashed blue) and
     the pooled output with their shapes. Display the object as the last expression of a cell.
 
     Computed state (updated on every change): ``pooled`` (h'×w' tensor, or None when the setting is
@@ -1318,8 +1319,10 @@ class PoolingExplorer:
         self.pool_size = int_box("window", pool_size, 1, self.MAX_POOL_SIZE, "pool-size")
         self.stride = int_box("stride", stride, 1, self.MAX_STRIDE, "pool-stride")
         self.padding = int_box("padding", padding, 0, self.MAX_PADDING, "pool-padding")
-        self.mode = widgets.ToggleButtons(options=["max", "avg"], value=mode, description="mode",
-                                          style={"description_width": "50px", "button_width": "60px"})
+        # No description: ToggleButtons puts it on a line of its own above the buttons.
+        self.mode = widgets.ToggleButtons(options=["max", "avg"], value=mode,
+                                          tooltips=["max pooling", "average pooling"],
+                                          style={"button_width": "60px"})
         self.mode.add_class("pool-mode")
         self.shape_html = widgets.HTML()
         self.shape_html.add_class("pool-shape")

@@ -6,9 +6,12 @@
         init, test accuracy after every epoch), and prints examples/second of each, the ratio and the test
         accuracy each reached. Wall time covers everything after the data is loaded, per-epoch evaluation included.
 
-    python benchmarks/benchmark.py variants [--device ...] [--json benchmarks/results.json]
+    python benchmarks/benchmark.py variants [--only seed lenet5 modern] [--device ...] [--json FILE]
         Trains each LeNet variant with its recipe (RECIPES below) through helpers.train and prints test
-        accuracy, parameter count and wall time; writes them to the JSON file that notebook 05 reads.
+        accuracy, parameter count and wall time; adds them to the JSON file that notebook 05 reads
+        (benchmarks/results.json), so variants can run as separate processes.
+
+    --threads N sets torch's CPU threads (default: torch's choice, one per core).
 
 Run from the repository root. Results and the machine they ran on are kept in benchmarks/README.md.
 """
@@ -88,7 +91,8 @@ def throughput(args, data, device):
 
 def variants(args, data, device):
     results = {}
-    for variant, recipe in RECIPES.items():
+    for variant in args.only:
+        recipe = RECIPES[variant]
         torch.manual_seed(0)
         net = helpers.lenet(variant)
         history, seconds = timed(lambda: helpers.train(net, data, device=device, progress=False, **recipe))
@@ -98,11 +102,16 @@ def variants(args, data, device):
         print(f"{variant:7s} test accuracy {history['test_acc'][-1]:.4f}  {results[variant]['parameters']:6d} "
               f"parameters  {recipe['epochs']:2d} epochs  {seconds:6.1f} s  per epoch: "
               f"{[round(a, 4) for a in history['test_acc']]}", flush=True)
-    if args.json:
-        machine = f"{platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, {device}"
-        Path(args.json).write_text(json.dumps(dict(
-            command=f"python benchmarks/benchmark.py variants --device {args.device}", machine=machine,
-            torch=torch.__version__, results=results), indent=2) + "\n")
+    if args.json:   # merge with the variants that earlier runs wrote
+        path = Path(args.json)
+        table = json.loads(path.read_text()) if path.exists() else dict(results={})
+        table["results"] = {name: ({**table["results"], **results}[name]) for name in RECIPES
+                            if name in {**table["results"], **results}}
+        table.update(command=f"python benchmarks/benchmark.py variants --device {args.device}"
+                             + (f" --threads {args.threads}" if args.threads else ""),
+                     machine=f"{platform.machine()}, {torch.get_num_threads()} torch threads, {device}",
+                     torch=torch.__version__)
+        path.write_text(json.dumps(table, indent=2) + "\n")
 
 
 def main():
@@ -110,8 +119,13 @@ def main():
     parser.add_argument("mode", choices=("throughput", "variants"))
     parser.add_argument("--epochs", type=int, default=3, help="epochs of the throughput comparison")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    parser.add_argument("--only", nargs="+", default=list(RECIPES), choices=list(RECIPES),
+                        help="variants to train (default: all)")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--json", default="benchmarks/results.json", help="where variants writes its table")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = helpers.pick_device() if args.device == "auto" else torch.device(args.device)
     data = helpers.load_fashion_mnist()
     (throughput if args.mode == "throughput" else variants)(args, data, device)

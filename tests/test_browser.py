@@ -115,11 +115,12 @@ def running_jupyter_lab(root_dir, state_dir, log_path):
     configuration and kernel specs play no part. The server's output goes to ``log_path``.
     """
     _write_lab_settings(state_dir / "settings")
-    server = LabServer(f"http://127.0.0.1:{_free_port()}", secrets.token_hex(24), root_dir)
+    port = _free_port()
+    server = LabServer(f"http://127.0.0.1:{port}", secrets.token_hex(24), root_dir)
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(state_dir / "config"), JUPYTER_DATA_DIR=str(state_dir / "data"),
                JUPYTER_RUNTIME_DIR=str(state_dir / "runtime"), IPYTHONDIR=str(state_dir / "ipython"))
     command = [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--ServerApp.ip=127.0.0.1",
-               f"--ServerApp.port={server.url.rsplit(':', 1)[1]}", "--ServerApp.port_retries=0",
+               f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
                f"--IdentityProvider.token={server.token}", f"--ServerApp.root_dir={root_dir}",
                f"--LabApp.user_settings_dir={state_dir / 'settings'}",
                f"--LabApp.workspaces_dir={state_dir / 'workspaces'}", "--LabApp.expose_app_in_browser=True"]
