@@ -33,7 +33,7 @@ import helpers  # noqa: E402
 RECIPES = {
     "seed": dict(epochs=10, batch_size=128, lr=0.2),
     "lenet5": dict(epochs=10, batch_size=128, lr=0.2),
-    "modern": dict(epochs=20, batch_size=128, lr=0.2, augment=True, label_smoothing=0.1),
+    "modern": dict(epochs=30, batch_size=128, lr=0.2, augment=True, label_smoothing=0.1),
 }
 
 

@@ -90,17 +90,25 @@ def _log_tail(log_path, lines=40):
     return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
+def _server_api(server, path, method="GET"):
+    """Call the server's REST API at ``path``; return the decoded JSON answer (None when empty)."""
+    request = urllib.request.Request(f"{server.url}/api/{path}", method=method,
+                                     headers={"Authorization": f"token {server.token}"})
+    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # loopback never goes via a proxy
+    with direct.open(request, timeout=10) as response:
+        body = response.read()
+    return json.loads(body) if body else None
+
+
 def _wait_until_serving(server, process, log_path):
     """Poll the server's status API until it answers; raise with the server log if it dies or hangs."""
-    direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))   # loopback never goes via a proxy
     deadline = time.monotonic() + SERVER_START_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"jupyter lab exited with code {process.returncode}:\n{_log_tail(log_path)}")
         try:
-            with direct.open(f"{server.url}/api/status?token={server.token}", timeout=5) as response:
-                if response.status == 200:
-                    return
+            _server_api(server, "status")
+            return
         except (urllib.error.URLError, OSError):
             pass
         time.sleep(0.25)
@@ -148,8 +156,11 @@ def lab(tmp_path_factory):
     for folder in ("notebooks", "figures"):
         shutil.copytree(REPO_ROOT / folder, root_dir / folder,
                         ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
-    shutil.rmtree(ARTIFACTS, ignore_errors=True)   # no screenshot of an earlier run may pass for this one
-    ARTIFACTS.mkdir(parents=True)
+    # No picture of an earlier run may pass for this one's. The folder itself stays: another test run in
+    # the same checkout may be writing into it.
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for old_file in [*ARTIFACTS.glob("*.png"), *ARTIFACTS.glob("*.log")]:
+        old_file.unlink(missing_ok=True)
     with running_jupyter_lab(root_dir, tmp_path_factory.mktemp("lab-state"), ARTIFACTS / "jupyter-lab.log") as server:
         yield server
 
@@ -173,7 +184,8 @@ def browser():
 
 @pytest.fixture
 def page(lab, browser, request):
-    """A fresh browser page; on teardown saves its console log and a screenshot of its last state."""
+    """A fresh browser page. On teardown saves its console log and a screenshot of its last state, and
+    shuts down the kernels it started (each holds torch in memory)."""
     context = browser.new_context(viewport=VIEWPORT)
     page = context.new_page()
     page.set_default_timeout(UI_TIMEOUT_MS)
@@ -188,6 +200,8 @@ def page(lab, browser, request):
         with contextlib.suppress(PlaywrightError):   # a crashed page has no last state to save
             page.screenshot(path=ARTIFACTS / f"{name}-last-state.png")
         context.close()
+        for session in _server_api(lab, "sessions"):
+            _server_api(lab, f"sessions/{session['id']}", method="DELETE")
 
 
 def evaluate(page, body, arg=None, timeout_s=KERNEL_S):
@@ -214,7 +228,7 @@ def open_notebook(page, lab, path):
 
     The notebook panel is kept as ``window.e2ePanel`` for the later steps.
     """
-    page.goto(f"{lab.url}/lab?token={lab.token}")
+    page.goto(f"{lab.url}/lab?reset&token={lab.token}")    # reset: no tabs restored from an earlier test
     page.wait_for_function("() => window.jupyterapp !== undefined")
     evaluate(page, """
         const app = window.jupyterapp;
@@ -273,10 +287,9 @@ def image_source(locator):
 
 
 def wait_for_new_image(page, locator, old_source):
-    """Wait until the ``img`` shows a picture other than ``old_source``; return its new ``src``."""
+    """Wait until the ``img`` has loaded a picture from a ``src`` other than ``old_source``."""
     page.wait_for_function("([img, old]) => img.src !== old && img.complete && img.naturalWidth > 0",
                            arg=[locator.element_handle(), old_source])
-    return locator.get_attribute("src")
 
 
 def widget_output(page, css_class):

@@ -151,7 +151,8 @@ def replace(data, **fields):
 
 @pytest.mark.parametrize("change, error, message", [
     (lambda d: replace(d, train_images=d.train_images[:, 0]), ValueError, r"train_images must have shape N×1×28×28"),
-    (lambda d: replace(d, train_images=torch.rand(512, 1, 32, 32)), ValueError, r"shape \(1, 32, 32\)"),
+    (lambda d: replace(d, train_images=torch.rand(512, 1, 32, 32), test_images=torch.rand(256, 1, 32, 32)),
+     ValueError, r"shape \(1, 32, 32\), which the network cannot take"),
     (lambda d: replace(d, test_images=torch.rand(256, 3, 28, 28)), ValueError, r"same shape"),
     (lambda d: replace(d, train_labels=d.train_labels + 1), ValueError, r"train_labels must lie in 0\.\.9.*to 10"),
     (lambda d: replace(d, test_labels=d.test_labels - 1), ValueError, r"test_labels must lie in 0\.\.9.*from -1"),
