@@ -668,7 +668,7 @@ class _LivePlot:
         self.handle.update(Image(figure_png(_history_figure(history, self.epochs))))
 
 
-def train(net, data, epochs=10, batch_size=128, lr=0.2, momentum=0.9, weight_decay=0.0,
+def train(net, data, epochs=10, batch_size=64, lr=0.15, momentum=0.9, weight_decay=0.0,
           label_smoothing=0.0, augment=False, seed=0, device=None, checkpoint=None,
           progress=True, live_plot=False):
     """Train ``net`` with cross-entropy and SGD (momentum, one-cycle learning-rate schedule).

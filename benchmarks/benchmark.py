@@ -31,7 +31,7 @@ import helpers  # noqa: E402
 
 # Each variant's training recipe: the keyword arguments of helpers.train.
 RECIPES = {
-    "seed": dict(epochs=10, batch_size=128, lr=0.2),
+    "seed": dict(epochs=10, batch_size=64, lr=0.15),
     "lenet5": dict(epochs=10, batch_size=128, lr=0.2),
     "modern": dict(epochs=30, batch_size=128, lr=0.2, augment=True, label_smoothing=0.1),
 }

@@ -34,34 +34,88 @@ def _scopes(table):
         yield from _scopes(child)
 
 
-def names_bound_and_read(source):
-    """``(bound, read)``: the global names a cell's code binds and reads, as sets.
+def _statement_names(statement):
+    """``(bound, read)``: the global names one top-level statement binds and reads, as sets.
 
-    Python's own scoping (``symtable``) decides: a function's parameters and locals are not global reads.
+    Python's own scoping (``symtable``) decides, so a function's parameters and locals are not global reads.
     Assigning to an attribute or item (``net.weight = …``, ``X[0] = …``) counts as binding its root name,
-    since it changes that object. Returns None when the code does not parse or star-imports, so the caller
-    keeps such a cell.
+    since it changes that object.
     """
-    code = _to_python(source)
-    try:
-        top = symtable.symtable(code, "<cell>", "exec")
-        tree = ast.parse(code)
-    except SyntaxError:
-        return None
-    if any(isinstance(node, ast.ImportFrom) and node.names[0].name == "*" for node in ast.walk(tree)):
-        return None
-    symbols = top.get_symbols()
-    bound = {s.get_name() for s in symbols if s.is_assigned() or s.is_imported()}
-    read = {s.get_name() for s in symbols if s.is_referenced()}
+    top = symtable.symtable(ast.unparse(statement), "<cell>", "exec")
+    bound = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
+    read = {s.get_name() for s in top.get_symbols() if s.is_referenced()}
     for scope in _scopes(top):
         for symbol in scope.get_symbols():
             if symbol.is_global() and symbol.is_referenced():
                 read.add(symbol.get_name())
             if symbol.is_declared_global() and symbol.is_assigned():
                 bound.add(symbol.get_name())
-    bound.update(_base_name(node.value) for node in ast.walk(tree)
+    bound.update(_base_name(node.value) for node in ast.walk(statement)
                  if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store))
     bound.discard(None)
+    return bound, read
+
+
+def _targets(node):
+    """Names bound by an assignment target such as ``i`` or ``(name, layer)``."""
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} if node is not None else set()
+
+
+def _reads(expression):
+    """Global names an expression reads."""
+    return _statement_names(ast.Expr(expression))[1]
+
+
+def _scan(statements, available, bound, read):
+    """Walk ``statements`` in order, adding to ``bound`` what they bind and to ``read`` what they read first.
+
+    ``available``: names bound on every path so far; a read of one needs no earlier cell. Bodies that may
+    not run (if/for/while/try) see a copy, so their bindings stay local to them; a ``with`` body always runs.
+    """
+    for statement in statements:
+        if isinstance(statement, (ast.For, ast.AsyncFor)):
+            read |= _reads(statement.iter) - available
+            bound |= _targets(statement.target)
+            _scan(statement.body, available | _targets(statement.target), bound, read)
+            _scan(statement.orelse, set(available), bound, read)
+        elif isinstance(statement, (ast.While, ast.If)):
+            read |= _reads(statement.test) - available
+            _scan(statement.body, set(available), bound, read)
+            _scan(statement.orelse, set(available), bound, read)
+        elif isinstance(statement, (ast.With, ast.AsyncWith)):
+            for item in statement.items:
+                read |= _reads(item.context_expr) - available
+                bound |= _targets(item.optional_vars)
+                available |= _targets(item.optional_vars)
+            _scan(statement.body, available, bound, read)
+        elif isinstance(statement, ast.Try):
+            for block in (statement.body, statement.orelse, statement.finalbody):
+                _scan(block, set(available), bound, read)
+            for handler in statement.handlers:
+                read |= (_reads(handler.type) if handler.type else set()) - available
+                _scan(handler.body, available | ({handler.name} if handler.name else set()), bound, read)
+        else:
+            statement_bound, statement_read = _statement_names(statement)
+            read |= statement_read - available
+            bound |= statement_bound
+            available |= statement_bound
+
+
+def names_bound_and_read(source):
+    """``(bound, read)``: the global names a cell binds, and those it reads before binding them itself.
+
+    A name the cell reads only after binding it on every path (``X = …`` then ``f(X)``, or a loop
+    variable inside its loop) needs no earlier cell. Returns None when the code does not parse or
+    star-imports, so the caller keeps such a cell.
+    """
+    try:
+        tree = ast.parse(_to_python(source))
+    except SyntaxError:
+        return None
+    if any(isinstance(node, ast.ImportFrom) and node.names[0].name == "*" for node in ast.walk(tree)):
+        return None
+    bound, read = set(), set()
+    _scan(tree.body, set(), bound, read)
     return bound, read
 
 

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from classroom.depends import cells_needed_by_exercises
+from classroom.depends import cells_needed_by_exercises, names_bound_and_read
 from classroom.grade import assemble, check_notebook, grade
 from classroom.release import (BEGIN_HIDDEN_TESTS, BEGIN_SOLUTION, END_HIDDEN_TESTS, END_SOLUTION, grade_id,
                                marked_regions, nbgrader_flag, release, student_version)
@@ -210,6 +210,24 @@ def test_fast_grading_skips_cells_no_exercise_reads():
     nb = fixture_notebook()
     nb.cells.insert(2, new_code_cell("OFFSET += 0  # changes a name ex1 reads, so it must run"))
     assert sorted(cells_needed_by_exercises(nb)) == [0, 2, 4, 5, 6, 7]
+
+
+def test_names_a_cell_reads_before_binding_them_follow_python_scoping():
+    source = "\n".join([
+        "%matplotlib inline",                   # magics become Python calls first
+        "X = X + 1",                            # read before bound: needs an earlier cell
+        "def f(a):\n    return a + W",          # a is local; W is read when f runs
+        "W = 2",
+        "for layer in net:\n    out = layer(Z)",  # the loop variable is bound inside its loop
+        "with open(path) as handle:\n    text = handle.read()",
+        "if flag:\n    maybe = 1",
+        "print(maybe, text, out)",             # bound only on some paths (or in a loop): still read
+        "net.weight = None",                    # changes net: counts as binding it
+    ])
+    bound, read = names_bound_and_read(source)
+    assert read == {"get_ipython", "X", "W", "net", "Z", "open", "path", "flag", "print", "maybe", "out"}
+    assert {"X", "f", "W", "layer", "out", "handle", "text", "maybe", "net"} <= bound
+    assert names_bound_and_read("from torch import *") is None and names_bound_and_read("def (") is None
 
 
 def test_grade_cli_scores_a_partly_wrong_submission_and_reports_json(tmp_path):
