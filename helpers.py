@@ -524,6 +524,7 @@ def predict(net, images, batch_size=1000):
 
 
 def _check_labels(name, labels, images_name, images, num_classes):
+    """Raise unless ``labels`` is a 1-D int64 tensor with one entry per image, each in 0..num_classes-1."""
     if not isinstance(labels, torch.Tensor) or labels.dim() != 1 or labels.dtype != torch.int64:
         got = f"dtype {labels.dtype}, shape {tuple(labels.shape)}" if isinstance(labels, torch.Tensor) \
             else type(labels).__name__
@@ -682,7 +683,8 @@ def train(net, data, epochs=10, batch_size=64, lr=0.15, momentum=0.9, weight_dec
     loss/accuracy plot in a notebook after every epoch.
 
     Returns the history: a dict of per-epoch lists (epoch, train_loss, train_acc, test_loss,
-    test_acc, seconds). The same seed, data and settings give the same weights and history.
+    test_acc, seconds). The same seed, data and settings give the same weights and history (``seed``
+    also re-seeds torch's global generator, for layers such as dropout that draw from it).
     """
     from time import perf_counter
 

@@ -35,7 +35,7 @@ def _scopes(table):
 
 
 def _statement_names(statement):
-    """``(bound, read)``: the global names one top-level statement binds and reads, as sets.
+    """``(bound, read)``: the global names one simple statement (or expression) binds and reads, as sets.
 
     Python's own scoping (``symtable``) decides, so a function's parameters and locals are not global reads.
     Assigning to an attribute or item (``net.weight = …``, ``X[0] = …``) counts as binding its root name,

@@ -182,3 +182,20 @@ def test_bad_settings_are_refused(fashion, arguments, message):
 def test_train_refuses_something_that_is_not_a_network(fashion):
     with pytest.raises(TypeError, match="net must be a torch.nn.Module, got function"):
         helpers.train(lambda x: x, small(fashion), progress=False)
+
+
+def test_plot_history_draws_the_history(fashion):
+    history = dict(epoch=[1, 2], train_loss=[1.0, 0.5], train_acc=[0.6, 0.8], test_loss=[1.1, 0.7],
+                   test_acc=[0.55, 0.75], seconds=[1.0, 1.0])
+    fig = helpers.plot_history(history)
+    loss_ax, acc_ax = fig.axes
+    assert [list(line.get_ydata()) for line in loss_ax.lines] == [history["train_loss"], history["test_loss"]]
+    assert [list(line.get_ydata()) for line in acc_ax.lines] == [history["train_acc"], history["test_acc"]]
+
+
+def test_live_plot_redraws_after_every_epoch(fashion, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(helpers._LivePlot, "__init__", lambda self, epochs: None)
+    monkeypatch.setattr(helpers._LivePlot, "update", lambda self, history: drawn.append(list(history["epoch"])))
+    helpers.train(helpers.lenet("seed"), small(fashion, 256, 128), epochs=2, progress=False, live_plot=True)
+    assert drawn == [[1], [1, 2]]
