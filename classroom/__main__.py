@@ -26,8 +26,8 @@ def _parser():
         epilog="exit status: 0 full marks, 1 below full marks, 2 bad arguments or unreadable notebooks")
     grade_command.add_argument("submission", help="the student's notebook")
     grade_command.add_argument("--instructor", required=True, help="the instructor notebook it was released from")
-    grade_command.add_argument("--timeout", type=float, default=600,
-                               help="seconds for the whole notebook (default 600); cells left after it do not run")
+    grade_command.add_argument("--timeout", type=float, default=1800,
+                               help="seconds for the whole notebook (default 1800); cells left after it do not run")
     grade_command.add_argument("--cell-timeout", type=float, default=120,
                                help="seconds for each solution or check cell before it is interrupted (default 120)")
     grade_command.add_argument("--fast", action="store_true",

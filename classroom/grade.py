@@ -170,7 +170,7 @@ def run(nb, cwd, timeout, cell_timeout, fast=False):
     return client.replies, ""
 
 
-def check_notebook(nb, cwd, timeout=600, cell_timeout=120, fast=False):
+def check_notebook(nb, cwd, timeout=1800, cell_timeout=120, fast=False):
     """Execute ``nb`` in place (see ``run``) and return ``(exercise_results, why_stopped)`` for its check cells."""
     replies, stopped = run(nb, cwd, timeout, cell_timeout, fast)
     return exercise_results(nb, replies, stopped), stopped
@@ -201,7 +201,7 @@ def exercise_results(nb, replies, stopped):
     return results
 
 
-def grade(submission_path, instructor_path, timeout=600, cell_timeout=120, fast=False):
+def grade(submission_path, instructor_path, timeout=1800, cell_timeout=120, fast=False):
     """Grade the notebook at ``submission_path`` with the hidden tests of ``instructor_path``; returns a Report.
 
     ``timeout``: seconds for the whole notebook; ``cell_timeout``: seconds for each solution or check cell;
