@@ -9,7 +9,7 @@ The sections follow the notebooks:
     04 pooling             pool2d
     data                   load_fashion_mnist
     plotting               show_images, show_heatmap, figure_png
-    05 LeNet               lenet, train
+    05 LeNet               lenet, train, predict, standardize, pick_device, plot_history
     widgets                ConvShapeExplorer, KernelEditor, PoolingExplorer
 
 Public functions check their arguments and raise ``TypeError``/``ValueError`` messages that name the
