@@ -1253,9 +1253,9 @@ def _draw_pooling(image, pooled, pool_size, stride, padding, mode):
         for i in range(-p, h + p):
             for j in range(-p, w + p):
                 if not (0 <= i < h and 0 <= j < w):
-                    ax_in.text(j, i, pad_text, ha="center", va="center", fontsize=8, color="#7a5a1e")
+                    ax_in.text(j, i, pad_text, ha="center", va="center", fontsize=11, color="#7a5a1e")
     title = f"input {h}×{w}" + (f", padded to {h + 2 * p}×{w + 2 * p} (tan)" if p else "")
-    ax_in.set_title(title, fontsize=10)
+    ax_in.set_title(title, fontsize=13)
     if pooled is None:
         ax_out.text(0.5, 0.5, "no output:\nsee the message", ha="center", va="center", fontsize=11)
         ax_out.axis("off")
@@ -1267,7 +1267,7 @@ def _draw_pooling(image, pooled, pool_size, stride, padding, mode):
                                       linewidth=2, linestyle="--", clip_on=False))
         _show_values(ax_out, pooled, low, high)
         ax_out.add_patch(Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="#d62728", linewidth=3))
-        ax_out.set_title(f"{mode} pooled {pooled.shape[0]}×{pooled.shape[1]}", fontsize=10)
+        ax_out.set_title(f"{mode} pooled {pooled.shape[0]}×{pooled.shape[1]}", fontsize=13)
     fig.tight_layout()
     return fig
 
@@ -1278,7 +1278,7 @@ def _show_values(ax, matrix, low, high):
     if matrix.numel() <= 100:
         for i, row in enumerate(matrix.tolist()):
             for j, v in enumerate(row):
-                ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=8,
+                ax.text(j, i, f"{v:.2g}", ha="center", va="center", fontsize=11,
                         color="black" if v > (low + high) / 2 else "white")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -1310,15 +1310,15 @@ class PoolingExplorer:
 
         def int_box(description, value, low, high, css_class):
             control = widgets.BoundedIntText(value=value, min=low, max=high, description=description,
-                                             style={"description_width": "60px"},
-                                             layout=widgets.Layout(width="140px"))
+                                             style={"description_width": "70px"},
+                                             layout=widgets.Layout(width="150px"))
             control.add_class(css_class)
             return control
 
         self.image = widgets.Dropdown(options=list(self.images), description="image",
                                       style={"description_width": "60px"}, layout=widgets.Layout(width="320px"))
         self.image.add_class("pool-image")
-        self.pool_size = int_box("window", pool_size, 1, self.MAX_POOL_SIZE, "pool-size")
+        self.pool_size = int_box("pool size", pool_size, 1, self.MAX_POOL_SIZE, "pool-size")
         self.stride = int_box("stride", stride, 1, self.MAX_STRIDE, "pool-stride")
         self.padding = int_box("padding", padding, 0, self.MAX_PADDING, "pool-padding")
         # No description: ToggleButtons puts it on a line of its own above the buttons.
