@@ -11,8 +11,11 @@ $(VENV)/installed: requirements.txt pyproject.toml
 	$(PYTHON) -m pip install -r requirements.txt
 	touch $@
 
+# Jupyter refuses to run as root (common in containers) unless told it may.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(VENV)/installed
-	$(PYTHON) -m jupyter lab notebooks/01_cross_correlation.ipynb
+	$(PYTHON) -m jupyter lab $(ALLOW_ROOT) notebooks/01_cross_correlation.ipynb
 
 test: $(VENV)/installed
 	$(PYTHON) -m pytest
