@@ -1,15 +1,17 @@
 """Benchmarks for notebook 05 (issue 3).
 
     python benchmarks/benchmark.py throughput [--epochs 3] [--device auto|cpu|cuda|mps]
-        Trains the seed LeNet for the same epochs, in one run on one device, with (a) helpers.train, once with
-        the seed recipe's batch 64 and once with d2l's batch 256, and (b) a d2l-style loop (torchvision dataset + ToTensor + DataLoader, batch 256, plain SGD lr 0.9, Xavier
-        init, test accuracy after every epoch), and prints examples/second of each, the ratio and the test
-        accuracy each reached. Wall time covers everything after the data is loaded, per-epoch evaluation included.
+        Trains the seed LeNet for the same epochs, in one run on one device, with (a)
+        helpers.train, once with the seed recipe's batch 64 and once with d2l's batch 256, and (b)
+        a d2l-style loop (torchvision dataset + ToTensor + DataLoader, batch 256, plain SGD lr 0.9,
+        Xavier init, test accuracy after every epoch), and prints examples/second of each, the
+        ratio and the test accuracy each reached. Wall time covers everything after the data is
+        loaded, per-epoch evaluation included.
 
     python benchmarks/benchmark.py variants [--only seed lenet5 modern] [--device ...] [--json FILE]
-        Trains each LeNet variant with its recipe (RECIPES below) through helpers.train and prints test
-        accuracy, parameter count and wall time; adds them to the JSON file that notebook 05 reads
-        (benchmarks/results.json), so variants can run as separate processes.
+        Trains each LeNet variant with its recipe (RECIPES below) through helpers.train and prints
+        test accuracy, parameter count and wall time; adds them to the JSON file that notebook 05
+        reads (benchmarks/results.json), so variants can run as separate processes.
 
     --threads N sets torch's CPU threads (default: torch's choice, one per core).
 
@@ -36,8 +38,11 @@ RECIPES = {
 
 
 def d2l_train(net, root, epochs, device, batch_size=256, lr=0.9, workers=4):
-    """The d2l training loop (``d2l.train_ch6`` with ``d2l.load_data_fashion_mnist``): PIL images turned into
-    tensors by ``ToTensor`` one at a time in DataLoader workers. Returns the final test accuracy."""
+    """The d2l training loop (``d2l.train_ch6`` with ``d2l.load_data_fashion_mnist``).
+
+    PIL images are turned into tensors by ``ToTensor`` one at a time in DataLoader workers. Returns
+    the final test accuracy.
+    """
     from torch.utils.data import DataLoader
     from torchvision import datasets, transforms
 
@@ -46,7 +51,11 @@ def d2l_train(net, root, epochs, device, batch_size=256, lr=0.9, workers=4):
     test_set = datasets.FashionMNIST(root, train=False, transform=to_tensor, download=False)
     train_iter = DataLoader(train_set, batch_size, shuffle=True, num_workers=workers)
     test_iter = DataLoader(test_set, batch_size, shuffle=False, num_workers=workers)
-    net.apply(lambda m: nn.init.xavier_uniform_(m.weight) if isinstance(m, (nn.Linear, nn.Conv2d)) else None)
+    net.apply(
+        lambda m: (
+            nn.init.xavier_uniform_(m.weight) if isinstance(m, (nn.Linear, nn.Conv2d)) else None
+        )
+    )
     net.to(device)
     optimizer = torch.optim.SGD(net.parameters(), lr=lr)
     loss = nn.CrossEntropyLoss()
@@ -72,23 +81,40 @@ def timed(function):
 
 
 def throughput(args, data, device):
-    """Examples/second of helpers.train (with the seed recipe's batch, and with d2l's batch 256) and of the
-    d2l-style loop, all in this one process on one device."""
+    """Examples/second of helpers.train and of the d2l-style loop.
+
+    helpers.train runs with the seed recipe's batch and with d2l's batch 256; all runs are in this
+    one process on one device.
+    """
     examples = args.epochs * len(data.train_images)
     rows = []
     for batch_size in (RECIPES["seed"]["batch_size"], 256):
         torch.manual_seed(0)
-        history, seconds = timed(lambda: helpers.train(helpers.lenet("seed"), data, epochs=args.epochs,
-                                                       batch_size=batch_size, device=device, progress=False))
+        history, seconds = timed(
+            lambda: helpers.train(
+                helpers.lenet("seed"),
+                data,
+                epochs=args.epochs,
+                batch_size=batch_size,
+                device=device,
+                progress=False,
+            )
+        )
         rows.append((f"helpers.train, batch {batch_size}", seconds, history["test_acc"][-1]))
     torch.manual_seed(0)
-    root = helpers._find_or_fetch_root(None)   # the folder load_fashion_mnist read, for torchvision
+    # The folder load_fashion_mnist read, for torchvision.
+    root = helpers._find_or_fetch_root(None)
     d2l_acc, d2l_s = timed(lambda: d2l_train(helpers.lenet("seed"), root, args.epochs, device))
-    print(f"seed LeNet, {args.epochs} epochs on {len(data.train_images)} images, device {device}, "
-          f"{torch.get_num_threads()} threads")
+    print(
+        f"seed LeNet, {args.epochs} epochs on {len(data.train_images)} images, device {device}, "
+        f"{torch.get_num_threads()} threads"
+    )
     for name, seconds, accuracy in rows + [("d2l-style loop, batch 256", d2l_s, d2l_acc)]:
-        print(f"  {name:27s} {examples / seconds:8.0f} examples/s  {seconds:6.1f} s  test accuracy {accuracy:.4f}"
-              f"  ratio to d2l {d2l_s / seconds:5.2f}×")
+        print(
+            f"  {name:27s} {examples / seconds:8.0f} examples/s  {seconds:6.1f} s  "
+            f"test accuracy {accuracy:.4f}"
+            f"  ratio to d2l {d2l_s / seconds:5.2f}×"
+        )
 
 
 def variants(args, data, device):
@@ -97,34 +123,58 @@ def variants(args, data, device):
         recipe = RECIPES[variant]
         torch.manual_seed(0)
         net = helpers.lenet(variant)
-        history, seconds = timed(lambda: helpers.train(net, data, device=device, progress=False, **recipe))
-        results[variant] = dict(test_acc=round(history["test_acc"][-1], 4), epochs=recipe["epochs"],
-                                parameters=sum(p.numel() for p in net.parameters()),
-                                seconds=round(seconds, 1), recipe=recipe)
-        print(f"{variant:7s} test accuracy {history['test_acc'][-1]:.4f}  {results[variant]['parameters']:6d} "
-              f"parameters  {recipe['epochs']:2d} epochs  {seconds:6.1f} s  per epoch: "
-              f"{[round(a, 4) for a in history['test_acc']]}", flush=True)
-    if args.json:   # merge with the variants that earlier runs wrote
+        history, seconds = timed(
+            lambda: helpers.train(net, data, device=device, progress=False, **recipe)
+        )
+        results[variant] = dict(
+            test_acc=round(history["test_acc"][-1], 4),
+            epochs=recipe["epochs"],
+            parameters=sum(p.numel() for p in net.parameters()),
+            seconds=round(seconds, 1),
+            recipe=recipe,
+        )
+        print(
+            f"{variant:7s} test accuracy {history['test_acc'][-1]:.4f}  "
+            f"{results[variant]['parameters']:6d} "
+            f"parameters  {recipe['epochs']:2d} epochs  {seconds:6.1f} s  per epoch: "
+            f"{[round(a, 4) for a in history['test_acc']]}",
+            flush=True,
+        )
+    if args.json:  # merge with the variants that earlier runs wrote
         path = Path(args.json)
         table = json.loads(path.read_text()) if path.exists() else dict(results={})
-        table["results"] = {name: ({**table["results"], **results}[name]) for name in RECIPES
-                            if name in {**table["results"], **results}}
-        table.update(command=f"python benchmarks/benchmark.py variants --device {args.device}"
-                             + (f" --threads {args.threads}" if args.threads else ""),
-                     machine=f"{platform.machine()}, {torch.get_num_threads()} torch threads, {device}",
-                     torch=torch.__version__)
+        table["results"] = {
+            name: ({**table["results"], **results}[name])
+            for name in RECIPES
+            if name in {**table["results"], **results}
+        }
+        table.update(
+            command=f"python benchmarks/benchmark.py variants --device {args.device}"
+            + (f" --threads {args.threads}" if args.threads else ""),
+            machine=f"{platform.machine()}, {torch.get_num_threads()} torch threads, {device}",
+            torch=torch.__version__,
+        )
         path.write_text(json.dumps(table, indent=2) + "\n")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("mode", choices=("throughput", "variants"))
     parser.add_argument("--epochs", type=int, default=3, help="epochs of the throughput comparison")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
-    parser.add_argument("--only", nargs="+", default=list(RECIPES), choices=list(RECIPES),
-                        help="variants to train (default: all)")
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        default=list(RECIPES),
+        choices=list(RECIPES),
+        help="variants to train (default: all)",
+    )
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--json", default="benchmarks/results.json", help="where variants writes its table")
+    parser.add_argument(
+        "--json", default="benchmarks/results.json", help="where variants writes its table"
+    )
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -1,7 +1,9 @@
-"""Classroom tools for the notebooks: release student versions, grade submissions (see classroom/README.md).
+"""Classroom tools for the notebooks: release student versions, grade submissions.
 
-    python -m classroom release notebooks/ build/student/
-    python -m classroom grade SUBMISSION.ipynb --instructor notebooks/NAME.ipynb
+See classroom/README.md.
+
+python -m classroom release notebooks/ build/student/
+python -m classroom grade SUBMISSION.ipynb --instructor notebooks/NAME.ipynb
 """
 
 from .grade import Report, format_report, grade

@@ -1,13 +1,15 @@
 """Which lesson cells the exercises need, found from the names each code cell binds and reads.
 
-Grading with ``--fast`` runs only the exercise cells (solution and check cells) and the earlier lesson cells
-that bind a name they read, directly or through other needed cells. Training loops, plots and timings that
-no exercise reads are skipped, which turns minutes into seconds for notebook 05.
+Grading with ``--fast`` runs only the exercise cells (solution and check cells) and the earlier
+lesson cells that bind a name they read, directly or through other needed cells. Training loops,
+plots and timings that no exercise reads are skipped, which turns minutes into seconds for
+notebook 05.
 
 The analysis is by name only: a cell that changes an object in place through a method call
-(``net.apply(init)``, ``optimizer.step()``) binds no name and is skipped unless it also binds a needed name.
-Exercise checks written to depend on their own solution cell and the lesson's definitions are unaffected;
-grading the instructor notebook with ``--fast`` shows whether that holds (the tests do so for every notebook).
+(``net.apply(init)``, ``optimizer.step()``) binds no name and is skipped unless it also binds a
+needed name. Exercise checks written to depend on their own solution cell and the lesson's
+definitions are unaffected; grading the instructor notebook with ``--fast`` shows whether that
+holds (the tests do so for every notebook).
 """
 
 import ast
@@ -17,7 +19,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from .release import nbgrader_flag
 
-_to_python = TransformerManager().transform_cell  # turns %magics and !shell lines into Python calls
+# Turns %magics and !shell lines into Python calls.
+_to_python = TransformerManager().transform_cell
 
 
 def _base_name(node):
@@ -35,11 +38,11 @@ def _scopes(table):
 
 
 def _statement_names(statement):
-    """``(bound, read)``: the global names one simple statement (or expression) binds and reads, as sets.
+    """``(bound, read)``: the global names one simple statement (or expression) binds and reads.
 
-    Python's own scoping (``symtable``) decides, so a function's parameters and locals are not global reads.
-    Assigning to an attribute or item (``net.weight = …``, ``X[0] = …``) counts as binding its root name,
-    since it changes that object.
+    Both are sets. Python's own scoping (``symtable``) decides, so a function's parameters and
+    locals are not global reads. Assigning to an attribute or item (``net.weight = …``,
+    ``X[0] = …``) counts as binding its root name, since it changes that object.
     """
     top = symtable.symtable(ast.unparse(statement), "<cell>", "exec")
     bound = {s.get_name() for s in top.get_symbols() if s.is_assigned() or s.is_imported()}
@@ -50,8 +53,11 @@ def _statement_names(statement):
                 read.add(symbol.get_name())
             if symbol.is_declared_global() and symbol.is_assigned():
                 bound.add(symbol.get_name())
-    bound.update(_base_name(node.value) for node in ast.walk(statement)
-                 if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store))
+    bound.update(
+        _base_name(node.value)
+        for node in ast.walk(statement)
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, ast.Store)
+    )
     bound.discard(None)
     return bound, read
 
@@ -67,10 +73,12 @@ def _reads(expression):
 
 
 def _scan(statements, available, bound, read):
-    """Walk ``statements`` in order, adding to ``bound`` what they bind and to ``read`` what they read first.
+    """Walk ``statements`` in order, noting what they bind and what they read first.
 
-    ``available``: names bound on every path so far; a read of one needs no earlier cell. Bodies that may
-    not run (if/for/while/try) see a copy, so their bindings stay local to them; a ``with`` body always runs.
+    What they bind is added to ``bound``, and what they read before binding it to ``read``.
+    ``available``: names bound on every path so far; a read of one needs no earlier cell. Bodies
+    that may not run (if/for/while/try) see a copy, so their bindings stay local to them; a
+    ``with`` body always runs.
     """
     for statement in statements:
         if isinstance(statement, (ast.For, ast.AsyncFor)):
@@ -93,7 +101,12 @@ def _scan(statements, available, bound, read):
                 _scan(block, set(available), bound, read)
             for handler in statement.handlers:
                 read |= (_reads(handler.type) if handler.type else set()) - available
-                _scan(handler.body, available | ({handler.name} if handler.name else set()), bound, read)
+                _scan(
+                    handler.body,
+                    available | ({handler.name} if handler.name else set()),
+                    bound,
+                    read,
+                )
         else:
             statement_bound, statement_read = _statement_names(statement)
             read |= statement_read - available
@@ -102,7 +115,7 @@ def _scan(statements, available, bound, read):
 
 
 def names_bound_and_read(source):
-    """``(bound, read)``: the global names a cell binds, and those it reads before binding them itself.
+    """``(bound, read)``: the global names a cell binds, and those it reads before binding them.
 
     A name the cell reads only after binding it on every path (``X = …`` then ``f(X)``, or a loop
     variable inside its loop) needs no earlier cell. Returns None when the code does not parse or
@@ -112,7 +125,9 @@ def names_bound_and_read(source):
         tree = ast.parse(_to_python(source))
     except SyntaxError:
         return None
-    if any(isinstance(node, ast.ImportFrom) and node.names[0].name == "*" for node in ast.walk(tree)):
+    if any(
+        isinstance(node, ast.ImportFrom) and node.names[0].name == "*" for node in ast.walk(tree)
+    ):
         return None
     bound, read = set(), set()
     _scan(tree.body, set(), bound, read)
@@ -125,10 +140,11 @@ def is_exercise_cell(cell):
 
 
 def cells_needed_by_exercises(nb):
-    """Indices of the code cells that grading ``nb`` must run: exercise cells and what they read, transitively.
+    """Indices of the code cells that grading ``nb`` must run.
 
-    Walks the cells backwards, keeping a cell when it is an exercise cell, cannot be analysed, or binds a
-    name that a kept later cell reads; each kept cell adds the names it reads.
+    That is the exercise cells and what they read, transitively. Walks the cells backwards, keeping
+    a cell when it is an exercise cell, cannot be analysed, or binds a name that a kept later cell
+    reads; each kept cell adds the names it reads.
     """
     needed_names, keep = set(), set()
     for index in reversed(range(len(nb.cells))):

@@ -1,13 +1,15 @@
 """Grade a submitted notebook against the instructor notebook it was released from.
 
-The notebook that runs is the instructor notebook with each solution cell's source taken from the submission
-(matched by nbgrader ``grade_id``). Every other cell, above all every check cell with its hidden tests, comes from
-the instructor, so editing or deleting a check cell in the submission changes nothing. A check cell (nbgrader
-``grade: true``) earns its points when it runs without an error, as in nbgrader's autograder.
+The notebook that runs is the instructor notebook with each solution cell's source taken from the
+submission (matched by nbgrader ``grade_id``). Every other cell, above all every check cell with its
+hidden tests, comes from the instructor, so editing or deleting a check cell in the submission
+changes nothing. A check cell (nbgrader ``grade: true``) earns its points when it runs without an
+error, as in nbgrader's autograder.
 
-Execution uses nbclient in a fresh kernel of the current Python. Errors do not stop the run, so one broken
-exercise fails only its own check. Cells that hold student code get their own time limit and are interrupted
-when they pass it; the whole notebook has a time limit too, after which the cells left are not run.
+Execution uses nbclient in a fresh kernel of the current Python. Errors do not stop the run, so one
+broken exercise fails only its own check. Cells that hold student code get their own time limit and
+are interrupted when they pass it; the whole notebook has a time limit too, after which the cells
+left are not run.
 """
 
 import math
@@ -73,10 +75,13 @@ def _read(path, argument):
 def assemble(submission, instructor):
     """The notebook to run: ``instructor`` with the solution cells of ``submission`` put in.
 
-    Both are nbformat NotebookNodes. A solution cell missing from the submission gets the release stub, so
-    its exercise fails. Returns ``(notebook, missing_grade_ids)``; the inputs are left unchanged.
+    Both are nbformat NotebookNodes. A solution cell missing from the submission gets the release
+    stub, so its exercise fails. Returns ``(notebook, missing_grade_ids)``; the inputs are left
+    unchanged.
     """
-    answers = {grade_id(cell): cell.source for cell in submission.cells if nbgrader_flag(cell, "solution")}
+    answers = {
+        grade_id(cell): cell.source for cell in submission.cells if nbgrader_flag(cell, "solution")
+    }
     graded = nbformat.from_dict(instructor)
     stub = ClearSolutions()
     missing = []
@@ -94,21 +99,32 @@ def assemble(submission, instructor):
 
 
 def is_check_cell(cell):
-    """True for an autograded check cell: nbgrader ``grade: true`` on a cell that is not itself an answer."""
-    return cell.cell_type == "code" and nbgrader_flag(cell, "grade") and not nbgrader_flag(cell, "solution")
+    """True for an autograded check cell.
+
+    That is nbgrader ``grade: true`` on a cell that is not itself an answer.
+    """
+    return (
+        cell.cell_type == "code"
+        and nbgrader_flag(cell, "grade")
+        and not nbgrader_flag(cell, "solution")
+    )
 
 
 def holds_student_code(cell):
-    """Solution cells and check cells run the student's code, so they get the per-cell time limit."""
+    """Solution and check cells run the student's code, so they get the per-cell time limit."""
     return nbgrader_flag(cell, "solution") or is_check_cell(cell)
 
 
 class _CurrentPythonSpecs(KernelSpecManager):
-    """Every kernel name maps to ipykernel in the Python running the grader, as nbval's --nbval-current-env."""
+    """Every kernel name maps to ipykernel in the Python running the grader.
+
+    This is what nbval's --nbval-current-env does.
+    """
 
     def get_kernel_spec(self, kernel_name):
-        return self.kernel_spec_class(resource_dir=ipykernel.kernelspec.RESOURCES,
-                                      **ipykernel.kernelspec.get_kernel_dict())
+        return self.kernel_spec_class(
+            resource_dir=ipykernel.kernelspec.RESOURCES, **ipykernel.kernelspec.get_kernel_dict()
+        )
 
 
 class _OutOfTime(Exception):
@@ -118,8 +134,9 @@ class _OutOfTime(Exception):
 class GradingClient(NotebookClient):
     """An nbclient NotebookClient that records each cell's reply and keeps to two time limits.
 
-    ``deadline`` (a ``time.monotonic()`` value) bounds the whole run; ``cell_timeout`` (seconds) bounds each
-    cell that holds student code. A cell that passes its limit is interrupted and counts as a TimeoutError.
+    ``deadline`` (a ``time.monotonic()`` value) bounds the whole run; ``cell_timeout`` (seconds)
+    bounds each cell that holds student code. A cell that passes its limit is interrupted and counts
+    as a TimeoutError.
     """
 
     def __init__(self, nb, deadline, cell_timeout, **kwargs):
@@ -128,7 +145,11 @@ class GradingClient(NotebookClient):
             km=AsyncKernelManager(kernel_spec_manager=_CurrentPythonSpecs(), kernel_name="python3"),
             allow_errors=True,
             interrupt_on_timeout=True,
-            error_on_timeout={"ename": TIMEOUT_ENAME, "evalue": "the cell ran past its time limit", "traceback": []},
+            error_on_timeout={
+                "ename": TIMEOUT_ENAME,
+                "evalue": "the cell ran past its time limit",
+                "traceback": [],
+            },
             on_cell_executed=self._record_reply,
             **kwargs,
         )
@@ -159,8 +180,14 @@ def run(nb, cwd, timeout, cell_timeout, fast=False):
         for index, cell in enumerate(nb.cells):
             if cell.cell_type == "code" and index not in needed:
                 cell.metadata.setdefault("tags", []).append(SKIP_TAG)
-    client = GradingClient(nb, deadline=monotonic() + timeout, cell_timeout=cell_timeout, skip_cells_with_tag=SKIP_TAG,
-                           resources={"metadata": {"path": str(cwd)}}, shutdown_kernel="immediate")
+    client = GradingClient(
+        nb,
+        deadline=monotonic() + timeout,
+        cell_timeout=cell_timeout,
+        skip_cells_with_tag=SKIP_TAG,
+        resources={"metadata": {"path": str(cwd)}},
+        shutdown_kernel="immediate",
+    )
     try:
         client.execute()
     except _OutOfTime:
@@ -171,7 +198,10 @@ def run(nb, cwd, timeout, cell_timeout, fast=False):
 
 
 def check_notebook(nb, cwd, timeout=1800, cell_timeout=120, fast=False):
-    """Execute ``nb`` in place (see ``run``) and return ``(exercise_results, why_stopped)`` for its check cells."""
+    """Execute ``nb`` in place (see ``run``); return ``(exercise_results, why_stopped)``.
+
+    The exercise results are those of its check cells.
+    """
     replies, stopped = run(nb, cwd, timeout, cell_timeout, fast)
     return exercise_results(nb, replies, stopped), stopped
 
@@ -183,7 +213,10 @@ def _error_message(reply):
 
 
 def exercise_results(nb, replies, stopped):
-    """One ExerciseResult per check cell of the executed ``nb``, from the kernel's ``replies`` by cell index."""
+    """One ExerciseResult per check cell of the executed ``nb``.
+
+    Built from the kernel's ``replies``, keyed by cell index.
+    """
     results = []
     for index, cell in enumerate(nb.cells):
         if not is_check_cell(cell):
@@ -196,17 +229,20 @@ def exercise_results(nb, replies, stopped):
             status, message = "passed", ""
         else:
             status, message = "failed", _error_message(reply)
-        results.append(ExerciseResult(grade_id(cell), max_points if status == "passed" else 0, max_points,
-                                      status, message))
+        results.append(
+            ExerciseResult(
+                grade_id(cell), max_points if status == "passed" else 0, max_points, status, message
+            )
+        )
     return results
 
 
 def grade(submission_path, instructor_path, timeout=1800, cell_timeout=120, fast=False):
-    """Grade the notebook at ``submission_path`` with the hidden tests of ``instructor_path``; returns a Report.
+    """Grade the notebook at ``submission_path`` with the hidden tests of ``instructor_path``.
 
-    ``timeout``: seconds for the whole notebook; ``cell_timeout``: seconds for each solution or check cell;
-    ``fast``: run only the lesson cells the exercises need. The kernel runs in the instructor notebook's
-    folder, as the lesson does.
+    Returns a Report. ``timeout``: seconds for the whole notebook; ``cell_timeout``: seconds for
+    each solution or check cell; ``fast``: run only the lesson cells the exercises need. The kernel
+    runs in the instructor notebook's folder, as the lesson does.
     """
     for name, value in (("timeout", timeout), ("cell_timeout", cell_timeout)):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
@@ -214,26 +250,40 @@ def grade(submission_path, instructor_path, timeout=1800, cell_timeout=120, fast
     submission = _read(submission_path, "submission_path")
     instructor = _read(instructor_path, "instructor_path")
     if not any(is_check_cell(cell) for cell in instructor.cells):
-        raise ValueError(f"instructor_path {str(instructor_path)!r} has no check cells (nbgrader grade: true)")
+        raise ValueError(
+            f"instructor_path {str(instructor_path)!r} has no check cells (nbgrader grade: true)"
+        )
     if not any(BEGIN_HIDDEN_TESTS in cell.source for cell in instructor.cells):
         # A student version passed by mistake would grade with the visible checks only.
-        raise ValueError(f"instructor_path {str(instructor_path)!r} has no hidden tests: is it a student version?")
+        raise ValueError(
+            f"instructor_path {str(instructor_path)!r} has no hidden tests: "
+            "is it a student version?"
+        )
     nb, missing = assemble(submission, instructor)
-    results, stopped = check_notebook(nb, Path(instructor_path).resolve().parent, timeout, cell_timeout, fast)
+    results, stopped = check_notebook(
+        nb, Path(instructor_path).resolve().parent, timeout, cell_timeout, fast
+    )
     return Report(str(submission_path), str(instructor_path), results, missing, stopped)
 
 
 def format_report(report):
     """The report as a plain-text table: one row per check cell, then the total."""
-    rows = [(r.grade_id, f"{r.points:g}/{r.max_points:g}", r.status, r.message) for r in report.exercises]
+    rows = [
+        (r.grade_id, f"{r.points:g}/{r.max_points:g}", r.status, r.message)
+        for r in report.exercises
+    ]
     header = ("exercise", "points", "result", "details")
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(3)]
     lines = [f"Grading {report.submission} against {report.instructor}"]
     for row in [header, *rows]:
-        lines.append("  ".join(str(value).ljust(width) for value, width in zip(row, widths)) + "  " + row[3])
+        lines.append(
+            "  ".join(str(value).ljust(width) for value, width in zip(row, widths)) + "  " + row[3]
+        )
     lines.append(f"Total: {report.score:g}/{report.max_score:g}")
     if report.missing_solutions:
-        lines.append(f"Solution cells missing from the submission: {', '.join(report.missing_solutions)}")
+        lines.append(
+            f"Solution cells missing from the submission: {', '.join(report.missing_solutions)}"
+        )
     if report.stopped:
         lines.append(f"Stopped early: {report.stopped}")
     return "\n".join(line.rstrip() for line in lines)

@@ -2,14 +2,17 @@
 
 The instructor notebooks in ``notebooks/`` mark exercises the way nbgrader does:
 
-* a solution cell (metadata ``nbgrader.solution: true``) holds its answer between ``### BEGIN SOLUTION`` and
-  ``### END SOLUTION``; the student version gets ``# YOUR CODE HERE`` + ``raise NotImplementedError()``
-  at the indentation of the BEGIN line (nbgrader's ``ClearSolutions``);
-* a check cell (metadata ``nbgrader.grade: true``) may hold hidden tests between ``### BEGIN HIDDEN TESTS``
-  and ``### END HIDDEN TESTS``; the student version drops them (nbgrader's ``ClearHiddenTests``).
+* a solution cell (metadata ``nbgrader.solution: true``) holds its answer between
+  ``### BEGIN SOLUTION`` and ``### END SOLUTION``; the student version gets ``# YOUR CODE HERE`` +
+  ``raise NotImplementedError()`` at the indentation of the BEGIN line (nbgrader's
+  ``ClearSolutions``);
+* a check cell (metadata ``nbgrader.grade: true``) may hold hidden tests between
+  ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS``; the student version drops them
+  (nbgrader's ``ClearHiddenTests``).
 
-Each step is an nbconvert ``Preprocessor`` working on ``nbformat`` cells; the nbgrader metadata is kept as it is,
-so the student notebooks look like the ones ``nbgrader generate_assignment`` releases.
+Each step is an nbconvert ``Preprocessor`` working on ``nbformat`` cells; the nbgrader metadata is
+kept as it is, so the student notebooks look like the ones ``nbgrader generate_assignment``
+releases.
 """
 
 import re
@@ -28,7 +31,7 @@ TEXT_STUB = "YOUR ANSWER HERE"
 
 
 def nbgrader_flag(cell, flag):
-    """True when the cell's ``metadata.nbgrader`` sets ``flag`` ("solution", "grade" or "locked")."""
+    """True when the cell's ``metadata.nbgrader`` sets ``flag``: "solution", "grade" or "locked"."""
     return bool(cell.metadata.get("nbgrader", {}).get(flag, False))
 
 
@@ -38,16 +41,20 @@ def grade_id(cell):
 
 
 def marked_regions(source, begin, end):
-    """Split ``source`` into lines, returning ``[(begin_line_index, end_line_index), ...]`` of each region.
+    """Split ``source`` into lines; return ``[(begin_line_index, end_line_index), ...]``.
 
-    A marker counts wherever it appears on a line, as in nbgrader. Raises ValueError for a region that is
-    nested in another or never closed, and for an END marker without a BEGIN.
+    One pair per region. A marker counts wherever it appears on a line, as in nbgrader. Raises
+    ValueError for a region that is nested in another or never closed, and for an END marker
+    without a BEGIN.
     """
     regions, start = [], None
     for index, line in enumerate(source.split("\n")):
         if begin in line:
             if start is not None:
-                raise ValueError(f"nested {begin!r} on line {index + 1}; close the region opened on line {start + 1}")
+                raise ValueError(
+                    f"nested {begin!r} on line {index + 1}; "
+                    f"close the region opened on line {start + 1}"
+                )
             start = index
         elif end in line:
             if start is None:
@@ -60,17 +67,19 @@ def marked_regions(source, begin, end):
 
 
 def replace_regions(source, begin, end, replacement=None):
-    """``source`` with each begin…end region (marker lines included) replaced by ``replacement`` lines.
+    """``source`` with each begin…end region (marker lines included) replaced.
 
-    ``replacement`` is a multi-line string written at the indentation of the BEGIN line, or None to drop
-    the region. Returns ``(new_source, number_of_regions)``.
+    The replacement is the lines of ``replacement``, a multi-line string written at the indentation
+    of the BEGIN line, or nothing when it is None. Returns ``(new_source, number_of_regions)``.
     """
     lines = source.split("\n")
     regions = marked_regions(source, begin, end)
     for start, stop in reversed(regions):
         indent = re.match(r"\s*", lines[start]).group(0)
-        stub = [indent + line for line in replacement.split("\n")] if replacement is not None else []
-        lines[start:stop + 1] = stub
+        stub = (
+            [indent + line for line in replacement.split("\n")] if replacement is not None else []
+        )
+        lines[start : stop + 1] = stub
     return "\n".join(lines), len(regions)
 
 
@@ -82,8 +91,9 @@ def _cell_name(cell, index):
 class ClearSolutions(Preprocessor):
     """Replace solution regions by a stub, as nbgrader's ClearSolutions does.
 
-    A solution cell without markers is replaced whole: code by ``code_stub``, markdown by ``text_stub``.
-    Markers in a cell that is not a solution cell are an error, because the grader could not match it.
+    A solution cell without markers is replaced whole: code by ``code_stub``, markdown by
+    ``text_stub``. Markers in a cell that is not a solution cell are an error, because the grader
+    could not match it.
     """
 
     code_stub = Unicode(CODE_STUB).tag(config=True)
@@ -91,37 +101,48 @@ class ClearSolutions(Preprocessor):
 
     def preprocess_cell(self, cell, resources, index):
         try:
-            cell.source, replaced = replace_regions(cell.source, BEGIN_SOLUTION, END_SOLUTION, self.code_stub)
+            cell.source, replaced = replace_regions(
+                cell.source, BEGIN_SOLUTION, END_SOLUTION, self.code_stub
+            )
         except ValueError as error:
             raise ValueError(f"{_cell_name(cell, index)}: {error}") from None
         is_solution = nbgrader_flag(cell, "solution")
         if replaced and not is_solution:
-            raise ValueError(f"{_cell_name(cell, index)} has a solution region but its metadata lacks "
-                             f'"nbgrader": {{"solution": true, "grade_id": ...}}')
+            raise ValueError(
+                f"{_cell_name(cell, index)} has a solution region but its metadata lacks "
+                f'"nbgrader": {{"solution": true, "grade_id": ...}}'
+            )
         if is_solution and not replaced:
             cell.source = self.code_stub if cell.cell_type == "code" else self.text_stub
         return cell, resources
 
 
 class ClearHiddenTests(Preprocessor):
-    """Drop hidden test regions, as nbgrader's ClearHiddenTests does; they may only sit in grade cells."""
+    """Drop hidden test regions, as nbgrader's ClearHiddenTests does.
+
+    They may only sit in grade cells.
+    """
 
     def preprocess_cell(self, cell, resources, index):
         try:
-            cell.source, removed = replace_regions(cell.source, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS)
+            cell.source, removed = replace_regions(
+                cell.source, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS
+            )
         except ValueError as error:
             raise ValueError(f"{_cell_name(cell, index)}: {error}") from None
         if removed and not nbgrader_flag(cell, "grade"):
-            raise ValueError(f"{_cell_name(cell, index)} has hidden tests but its metadata lacks "
-                             f'"nbgrader": {{"grade": true, "grade_id": ...}}')
+            raise ValueError(
+                f"{_cell_name(cell, index)} has hidden tests but its metadata lacks "
+                f'"nbgrader": {{"grade": true, "grade_id": ...}}'
+            )
         return cell, resources
 
 
 class LockCells(Preprocessor):
     """Make nbgrader cells undeletable and locked cells read-only, so a student cannot lose a check.
 
-    nbgrader's LockCells sets ``deletable: false``; ``editable: false`` on locked cells is JupyterLab's
-    read-only flag, which nbgrader's own extension enforces in its place.
+    nbgrader's LockCells sets ``deletable: false``; ``editable: false`` on locked cells is
+    JupyterLab's read-only flag, which nbgrader's own extension enforces in its place.
     """
 
     def preprocess_cell(self, cell, resources, index):
@@ -133,7 +154,10 @@ class LockCells(Preprocessor):
 
 
 class CheckGradeIds(Preprocessor):
-    """Reject what nbgrader would reject: nbgrader cells without a unique grade_id, grade cells without points."""
+    """Reject what nbgrader would reject.
+
+    That is nbgrader cells without a unique grade_id, and grade cells without points.
+    """
 
     def preprocess(self, nb, resources):
         seen = set()
@@ -146,27 +170,40 @@ class CheckGradeIds(Preprocessor):
             if name in seen:
                 raise ValueError(f"{_cell_name(cell, index)}: grade_id {name!r} is used twice")
             seen.add(name)
-            if nbgrader_flag(cell, "grade") and not isinstance(cell.metadata.nbgrader.get("points"), (int, float)):
-                raise ValueError(f"{_cell_name(cell, index)} is a grade cell without numeric points")
+            if nbgrader_flag(cell, "grade") and not isinstance(
+                cell.metadata.nbgrader.get("points"), (int, float)
+            ):
+                raise ValueError(
+                    f"{_cell_name(cell, index)} is a grade cell without numeric points"
+                )
         return nb, resources
 
 
 def student_preprocessors():
-    """The release pipeline, in order: validate, clear solutions and hidden tests, lock, clear outputs."""
+    """The release pipeline, in order.
+
+    Validate, clear solutions and hidden tests, lock, clear outputs.
+    """
     return [
         CheckGradeIds(),
         ClearSolutions(),
         ClearHiddenTests(),
         LockCells(),
         ClearOutputPreprocessor(),
-        # Drops saved widget state and execution timings; keeps nbgrader, tags, locks and the kernelspec.
-        ClearMetadataPreprocessor(preserve_cell_metadata_mask={"nbgrader", "tags", "deletable", "editable"},
-                                  preserve_nb_metadata_mask={"kernelspec", "language_info"}),
+        # Drops saved widget state and execution timings;
+        # keeps nbgrader, tags, locks and the kernelspec.
+        ClearMetadataPreprocessor(
+            preserve_cell_metadata_mask={"nbgrader", "tags", "deletable", "editable"},
+            preserve_nb_metadata_mask={"kernelspec", "language_info"},
+        ),
     ]
 
 
 def student_version(nb):
-    """A student copy of the instructor notebook ``nb`` (an nbformat NotebookNode); ``nb`` is left unchanged."""
+    """A student copy of the instructor notebook ``nb`` (an nbformat NotebookNode).
+
+    ``nb`` is left unchanged.
+    """
     student, resources = nbformat.from_dict(nb), {}  # from_dict copies every container
     for preprocessor in student_preprocessors():
         student, resources = preprocessor.preprocess(student, resources)
@@ -176,7 +213,8 @@ def student_version(nb):
 def release(source_dir, target_dir):
     """Write the student version of every ``*.ipynb`` in ``source_dir`` to ``target_dir``.
 
-    Returns the list of written paths. Notebooks are validated against the nbformat schema before writing.
+    Returns the list of written paths. Notebooks are validated against the nbformat schema before
+    writing.
     """
     source_dir, target_dir = Path(source_dir), Path(target_dir)
     if not source_dir.is_dir():
@@ -185,7 +223,10 @@ def release(source_dir, target_dir):
     if not notebooks:
         raise ValueError(f"source_dir {str(source_dir)!r} holds no .ipynb files")
     if target_dir.resolve() == source_dir.resolve():
-        raise ValueError("target_dir must differ from source_dir, or the instructor notebooks would be overwritten")
+        raise ValueError(
+            "target_dir must differ from source_dir, "
+            "or the instructor notebooks would be overwritten"
+        )
     target_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for path in notebooks:

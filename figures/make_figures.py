@@ -1,7 +1,8 @@
-"""Draw the static lesson figures into figures/ (run: `make figures`, or `python figures/make_figures.py`).
+"""Draw the lesson figures into figures/ (`make figures`, or `python figures/make_figures.py`).
 
-Every number in a figure is computed by the project's own helpers, so a figure cannot disagree with the
-lesson that links it. Notebook 05 writes its own figures (lenet.png, lenet_loss.png) when it runs.
+Every number in a figure is computed by the project's own helpers, so a figure cannot disagree
+with the lesson that links it. This script is the only thing that writes into figures/: notebooks
+show their computed pictures inline and never write tracked files.
 """
 
 from pathlib import Path
@@ -14,25 +15,9 @@ import torch
 from matplotlib.patches import Rectangle
 
 import helpers
+from convlab.plotting import WINDOW_COLOURS, draw_matrix
 
 FIGURES = Path(__file__).resolve().parent
-WINDOW_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
-
-
-def draw_matrix(ax, values, x0, y0, title, highlight=None, colour=WINDOW_COLOURS[0]):
-    """Draw a matrix as numbered unit cells with its top-left corner at (x0, y0), y growing downwards.
-
-    highlight: (row, col, height, width) block to fill and outline in ``colour``.
-    """
-    rows, cols = values.shape
-    for i in range(rows):
-        for j in range(cols):
-            ax.add_patch(Rectangle((x0 + j, y0 + i), 1, 1, facecolor="white", edgecolor="#555", lw=1))
-            ax.text(x0 + j + 0.5, y0 + i + 0.5, f"{values[i, j].item():g}", ha="center", va="center", fontsize=15)
-    if highlight is not None:
-        r, c, h, w = highlight
-        ax.add_patch(Rectangle((x0 + c, y0 + r), w, h, facecolor=colour, alpha=0.25, edgecolor=colour, lw=3))
-    ax.text(x0 + cols / 2, y0 - 0.35, title, ha="center", va="bottom", fontsize=13, weight="bold")
 
 
 def draw_symbol(ax, x, y, symbol):
@@ -42,7 +27,7 @@ def draw_symbol(ax, x, y, symbol):
 def new_canvas(width, height):
     fig, ax = plt.subplots(figsize=(width * 0.62, height * 0.62))
     ax.set_xlim(-0.2, width)
-    ax.set_ylim(height, -0.2)            # y grows downwards, like matrix rows
+    ax.set_ylim(height, -0.2)  # y grows downwards, like matrix rows
     ax.set_aspect("equal")
     ax.axis("off")
     return fig, ax
@@ -65,13 +50,22 @@ def cross_correlation_figure():
     draw_matrix(ax, K, 4.8, 1.5, "Kernel K", highlight=(0, 0, 2, 2))
     draw_symbol(ax, 7.7, 2.5, "=")
     draw_matrix(ax, Y, 8.6, 1.5, "Output Y", highlight=(0, 0, 1, 1))
-    terms = " + ".join(f"{x:g}·{k:g}" for x, k in zip(X[:2, :2].flatten().tolist(), K.flatten().tolist()))
-    ax.text(6.3, 4.7, f"{terms} = {Y[0, 0].item():g}", ha="center", fontsize=14, color=WINDOW_COLOURS[0])
+    terms = " + ".join(
+        f"{x:g}·{k:g}" for x, k in zip(X[:2, :2].flatten().tolist(), K.flatten().tolist())
+    )
+    ax.text(
+        6.3,
+        4.7,
+        f"{terms} = {Y[0, 0].item():g}",
+        ha="center",
+        fontsize=14,
+        color=WINDOW_COLOURS[0],
+    )
     save(fig, "cross_correlation.png")
 
 
 def multichannel_figure():
-    """Two input channels, each cross-correlated with its own kernel slice, summed into one output."""
+    """Two input channels, each cross-correlated with its own kernel slice, summed."""
     X = torch.tensor([[[0.0, 1, 2], [3, 4, 5], [6, 7, 8]], [[1.0, 2, 3], [4, 5, 6], [7, 8, 9]]])
     K = torch.tensor([[[0.0, 1], [2, 3]], [[1.0, 2], [3, 4]]])
     Y = helpers.corr2d_multi_in(X, K)
@@ -79,29 +73,63 @@ def multichannel_figure():
     for channel, y0 in enumerate((1, 5.5)):
         draw_matrix(ax, X[channel], 0, y0, f"Input channel {channel}", highlight=(0, 0, 2, 2))
         draw_symbol(ax, 3.9, y0 + 1.5, "⋆")
-        draw_matrix(ax, K[channel], 4.8, y0 + 0.5, f"Kernel channel {channel}", highlight=(0, 0, 2, 2))
+        draw_matrix(
+            ax,
+            K[channel],
+            4.8,
+            y0 + 0.5,
+            f"Kernel channel {channel}",
+            highlight=(0, 0, 2, 2),
+        )
     draw_symbol(ax, 5.8, 4.9, "+")
     draw_symbol(ax, 8.0, 4.9, "=")
     draw_matrix(ax, Y, 9.0, 3.9, "Output", highlight=(0, 0, 1, 1))
-    first = [f"{x:g}·{k:g}" for c in range(2) for x, k in zip(X[c, :2, :2].flatten().tolist(), K[c].flatten().tolist())]
-    ax.text(6.5, 9.3, f"({' + '.join(first[:4])}) + ({' + '.join(first[4:])}) = {Y[0, 0].item():g}",
-            ha="center", fontsize=11.5, color=WINDOW_COLOURS[0])
+    first = [
+        f"{x:g}·{k:g}"
+        for c in range(2)
+        for x, k in zip(X[c, :2, :2].flatten().tolist(), K[c].flatten().tolist())
+    ]
+    ax.text(
+        6.5,
+        9.3,
+        f"({' + '.join(first[:4])}) + ({' + '.join(first[4:])}) = {Y[0, 0].item():g}",
+        ha="center",
+        fontsize=11.5,
+        color=WINDOW_COLOURS[0],
+    )
     save(fig, "multichannel_convolution.png")
 
 
 def max_pooling_figure():
-    """2×2 max pooling with stride 2: each window in its own colour, its maximum in the same colour."""
+    """2×2 max pooling, stride 2: each window and its maximum in a colour of their own."""
     X = torch.tensor([[1.0, 3, 2, 1], [4, 6, 5, 0], [7, 2, 9, 8], [3, 1, 4, 6]])
     Y = helpers.pool2d(X, 2)
     fig, ax = new_canvas(9.5, 5.6)
     draw_matrix(ax, X, 0, 1, "Input 4×4")
     draw_matrix(ax, Y, 6.5, 2, "2×2 max pooling")
     for colour, (r, c) in zip(WINDOW_COLOURS, [(0, 0), (0, 2), (2, 0), (2, 2)]):
-        ax.add_patch(Rectangle((c, 1 + r), 2, 2, facecolor=colour, alpha=0.22, edgecolor=colour, lw=3))
-        ax.add_patch(Rectangle((6.5 + c // 2, 2 + r // 2), 1, 1, facecolor=colour, alpha=0.3, edgecolor=colour, lw=3))
+        ax.add_patch(
+            Rectangle((c, 1 + r), 2, 2, facecolor=colour, alpha=0.22, edgecolor=colour, lw=3)
+        )
+        ax.add_patch(
+            Rectangle(
+                (6.5 + c // 2, 2 + r // 2),
+                1,
+                1,
+                facecolor=colour,
+                alpha=0.3,
+                edgecolor=colour,
+                lw=3,
+            )
+        )
     draw_symbol(ax, 5.2, 3.0, "→")
-    ax.text(4.75, 5.45, "each output is the largest value in its window (stride 2: windows do not overlap)",
-            ha="center", fontsize=10.5)
+    ax.text(
+        4.75,
+        5.45,
+        "each output is the largest value in its window (stride 2: windows do not overlap)",
+        ha="center",
+        fontsize=10.5,
+    )
     save(fig, "max_pooling.png")
 
 

@@ -1,13 +1,14 @@
 """The classroom loop: release student versions, grade submissions (classroom/README.md).
 
-Part one uses small notebooks built here to pin down the release rules (nbgrader's semantics) and the grader's
-safety (tampering, a dying kernel). Part two runs the real lessons 01–05: every student version hides the
-solutions and hidden tests, and the grader gives full marks to the instructor version, zero to the untouched
-stubs and exactly the solved exercise's points to a submission with one exercise solved and one wrong.
+Part one uses small notebooks built here to pin down the release rules (nbgrader's semantics) and
+the grader's safety (tampering, a dying kernel). Part two runs the real lessons 01–05: every student
+version hides the solutions and hidden tests, and the grader gives full marks to the instructor
+version, zero to the untouched stubs and exactly the solved exercise's points to a submission with
+one exercise solved and one wrong.
 
-Grading runs with ``fast=True`` (only the lesson cells the exercises read), so notebook 05 does not retrain
-LeNet for each submission; nbval executes every notebook in full elsewhere. The hanging-submission test runs
-notebook 01 in full.
+Grading runs with ``fast=True`` (only the lesson cells the exercises read), so notebook 05 does not
+retrain LeNet for each submission; nbval executes every notebook in full elsewhere. The
+hanging-submission test runs notebook 01 in full.
 """
 
 import json
@@ -22,23 +23,47 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from classroom.depends import cells_needed_by_exercises, names_bound_and_read
 from classroom.grade import assemble, check_notebook, grade
-from classroom.release import (BEGIN_HIDDEN_TESTS, BEGIN_SOLUTION, END_HIDDEN_TESTS, END_SOLUTION, grade_id,
-                               marked_regions, nbgrader_flag, release, student_version)
+from classroom.release import (
+    BEGIN_HIDDEN_TESTS,
+    BEGIN_SOLUTION,
+    END_HIDDEN_TESTS,
+    END_SOLUTION,
+    grade_id,
+    marked_regions,
+    nbgrader_flag,
+    release,
+    student_version,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
-NOTEBOOK_NAMES = ["01_cross_correlation", "02_edge_detection", "03_multichannel_convolution", "04_pooling",
-                  "05_lenet"]
+NOTEBOOK_NAMES = [
+    "01_cross_correlation",
+    "02_edge_detection",
+    "03_multichannel_convolution",
+    "04_pooling",
+    "05_lenet",
+]
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # Helpers: build notebooks and submissions
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
+
 
 def nbgrader_metadata(name, solution, points=None):
-    """Cell metadata as nbgrader's create-assignment toolbar writes it: a solution cell or a check cell."""
-    fields = {"grade": points is not None, "grade_id": name, "locked": not solution, "schema_version": 3,
-              "solution": solution, "task": False}
+    """Cell metadata as nbgrader's create-assignment toolbar writes it.
+
+    For a solution cell or a check cell.
+    """
+    fields = {
+        "grade": points is not None,
+        "grade_id": name,
+        "locked": not solution,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
     if points is not None:
         fields["points"] = points
     return {"nbgrader": fields}
@@ -57,15 +82,27 @@ def fixture_notebook():
     nb = new_notebook()
     nb.cells = [
         new_code_cell("import math\nOFFSET = 10"),
-        new_code_cell("import time\ntime.sleep(2)  # stands in for training: no exercise reads it\nslow = 1"),
+        new_code_cell(
+            "import time\ntime.sleep(2)  # stands in for training: no exercise reads it\nslow = 1"
+        ),
         new_markdown_cell("## Exercises"),
-        solution_cell("ex1", "def shifted(x):\n    ### BEGIN SOLUTION\n    return x + OFFSET\n    ### END SOLUTION"),
-        check_cell("ex1-check", "assert shifted(1) == 11, 'shifted(1) should be 11'\nprint('Exercise 1: all visible "
-                                "checks passed')\n### BEGIN HIDDEN TESTS\nassert shifted(-4) == 6\n"
-                                "### END HIDDEN TESTS"),
+        solution_cell(
+            "ex1",
+            "def shifted(x):\n    ### BEGIN SOLUTION\n    return x + OFFSET\n    ### END SOLUTION",
+        ),
+        check_cell(
+            "ex1-check",
+            "assert shifted(1) == 11, 'shifted(1) should be 11'\nprint('Exercise 1: all visible "
+            "checks passed')\n### BEGIN HIDDEN TESTS\nassert shifted(-4) == 6\n"
+            "### END HIDDEN TESTS",
+        ),
         solution_cell("ex2", "### BEGIN SOLUTION\nroot = math.sqrt(2)\n### END SOLUTION"),
-        check_cell("ex2-check", "assert abs(root ** 2 - 2) < 1e-9\n### BEGIN HIDDEN TESTS\nassert root > 0\n"
-                                "### END HIDDEN TESTS", points=2),
+        check_cell(
+            "ex2-check",
+            "assert abs(root ** 2 - 2) < 1e-9\n### BEGIN HIDDEN TESTS\nassert root > 0\n"
+            "### END HIDDEN TESTS",
+            points=2,
+        ),
     ]
     return nb
 
@@ -84,11 +121,18 @@ def solution_cells(nb):
 
 
 def check_cells(nb):
-    return [cell for cell in nb.cells if nbgrader_flag(cell, "grade") and not nbgrader_flag(cell, "solution")]
+    return [
+        cell
+        for cell in nb.cells
+        if nbgrader_flag(cell, "grade") and not nbgrader_flag(cell, "solution")
+    ]
 
 
 def with_solutions(student, instructor, grade_ids):
-    """A copy of ``student`` with the instructor's source put back into the solution cells named in grade_ids."""
+    """A copy of ``student`` with the instructor's source put back into some solution cells.
+
+    Those named in grade_ids.
+    """
     answers = {grade_id(cell): cell.source for cell in solution_cells(instructor)}
     filled = nbformat.from_dict(student)
     for cell in solution_cells(filled):
@@ -98,19 +142,27 @@ def with_solutions(student, instructor, grade_ids):
 
 
 def wrong_answer(stub_source):
-    """A stub that runs without NotImplementedError but answers nothing: ``return None`` or ``pass``."""
+    """A stub that runs without NotImplementedError but answers nothing.
+
+    Its ``raise`` becomes ``return None`` or ``pass``.
+    """
     lines = stub_source.split("\n")
     for i, line in enumerate(lines):
         if line.strip() == "raise NotImplementedError()":
-            indent = line[:len(line) - len(line.lstrip())]
+            indent = line[: len(line) - len(line.lstrip())]
             lines[i] = indent + ("return None" if indent else "pass")
     return "\n".join(lines)
 
 
 def run_cli(*args):
     """``python -m classroom ARGS`` from the repository root; returns the CompletedProcess."""
-    return subprocess.run([sys.executable, "-m", "classroom", *map(str, args)], cwd=REPO, capture_output=True,
-                          text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "classroom", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def all_strings(value):
@@ -126,7 +178,10 @@ def all_strings(value):
 
 
 def region_lines(nb, begin, end):
-    """(lines inside begin…end regions, lines outside them), stripped, over all code cells of ``nb``."""
+    """(lines inside begin…end regions, lines outside them), stripped.
+
+    Over all code cells of ``nb``.
+    """
     inside, outside = set(), set()
     for cell in nb.cells:
         lines = cell.source.split("\n")
@@ -136,17 +191,20 @@ def region_lines(nb, begin, end):
     return inside - {""}, outside
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # Part one: the rules, on a small notebook
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
+
 
 def test_release_stubs_solutions_at_their_indentation_and_drops_hidden_tests():
     student = student_version(fixture_notebook())
     by_id = {grade_id(cell): cell.source for cell in student.cells if grade_id(cell)}
     assert by_id["ex1"] == "def shifted(x):\n    # YOUR CODE HERE\n    raise NotImplementedError()"
     assert by_id["ex2"] == "# YOUR CODE HERE\nraise NotImplementedError()"
-    assert by_id["ex1-check"] == "assert shifted(1) == 11, 'shifted(1) should be 11'\n" \
-                                 "print('Exercise 1: all visible checks passed')"
+    assert (
+        by_id["ex1-check"] == "assert shifted(1) == 11, 'shifted(1) should be 11'\n"
+        "print('Exercise 1: all visible checks passed')"
+    )
     assert by_id["ex2-check"] == "assert abs(root ** 2 - 2) < 1e-9"
 
 
@@ -156,27 +214,59 @@ def test_release_keeps_nbgrader_metadata_and_locks_checks():
     for before, after in zip(instructor.cells, student.cells):
         assert after.metadata.get("nbgrader") == before.metadata.get("nbgrader")
     checks = check_cells(student)
-    assert all(cell.metadata["editable"] is False and cell.metadata["deletable"] is False for cell in checks)
-    assert all("editable" not in cell.metadata for cell in solution_cells(student)), "students must edit solutions"
+    assert all(
+        cell.metadata["editable"] is False and cell.metadata["deletable"] is False
+        for cell in checks
+    )
+    assert all("editable" not in cell.metadata for cell in solution_cells(student)), (
+        "students must edit solutions"
+    )
 
 
 def test_markdown_solution_cell_without_markers_gets_the_text_stub():
-    nb = new_notebook(cells=[new_markdown_cell("The answer is 42.", metadata=nbgrader_metadata("q1", True))])
+    nb = new_notebook(
+        cells=[new_markdown_cell("The answer is 42.", metadata=nbgrader_metadata("q1", True))]
+    )
     assert student_version(nb).cells[0].source == "YOUR ANSWER HERE"
 
 
-@pytest.mark.parametrize("cells,message", [
-    ([new_code_cell(f"{BEGIN_SOLUTION}\nx = 1\n{END_SOLUTION}")], "lacks"),
-    ([check_cell("c", f"{BEGIN_HIDDEN_TESTS}\nassert True")], "never closed"),
-    ([solution_cell("s", f"{BEGIN_SOLUTION}\n{BEGIN_SOLUTION}\n{END_SOLUTION}")], "nested"),
-    ([solution_cell("s", f"x = 1\n{END_SOLUTION}")], "has no"),
-    ([new_code_cell(f"{BEGIN_HIDDEN_TESTS}\nassert True\n{END_HIDDEN_TESTS}")], "lacks"),
-    ([solution_cell("s", "x = 1"), solution_cell("s", "y = 1")], "used twice"),
-    ([new_code_cell("assert True", metadata={"nbgrader": {"grade": True, "grade_id": "c", "locked": True,
-                                                           "schema_version": 3, "solution": False}})],
-     "without numeric points"),
-], ids=["solution-outside-solution-cell", "unclosed", "nested", "end-without-begin", "hidden-outside-grade-cell",
-        "duplicate-grade-id", "grade-cell-without-points"])
+@pytest.mark.parametrize(
+    "cells,message",
+    [
+        ([new_code_cell(f"{BEGIN_SOLUTION}\nx = 1\n{END_SOLUTION}")], "lacks"),
+        ([check_cell("c", f"{BEGIN_HIDDEN_TESTS}\nassert True")], "never closed"),
+        ([solution_cell("s", f"{BEGIN_SOLUTION}\n{BEGIN_SOLUTION}\n{END_SOLUTION}")], "nested"),
+        ([solution_cell("s", f"x = 1\n{END_SOLUTION}")], "has no"),
+        ([new_code_cell(f"{BEGIN_HIDDEN_TESTS}\nassert True\n{END_HIDDEN_TESTS}")], "lacks"),
+        ([solution_cell("s", "x = 1"), solution_cell("s", "y = 1")], "used twice"),
+        (
+            [
+                new_code_cell(
+                    "assert True",
+                    metadata={
+                        "nbgrader": {
+                            "grade": True,
+                            "grade_id": "c",
+                            "locked": True,
+                            "schema_version": 3,
+                            "solution": False,
+                        }
+                    },
+                )
+            ],
+            "without numeric points",
+        ),
+    ],
+    ids=[
+        "solution-outside-solution-cell",
+        "unclosed",
+        "nested",
+        "end-without-begin",
+        "hidden-outside-grade-cell",
+        "duplicate-grade-id",
+        "grade-cell-without-points",
+    ],
+)
 def test_release_rejects_what_nbgrader_rejects(cells, message):
     with pytest.raises(ValueError, match=message):
         student_version(new_notebook(cells=[nbformat.from_dict(cell) for cell in cells]))
@@ -197,12 +287,16 @@ def test_assemble_takes_only_solutions_from_the_submission():
     instructor = fixture_notebook()
     submission = student_version(instructor)
     submission.cells[4].source = "print('all checks passed')"  # a tampered check cell is ignored
-    submission.cells = [cell for cell in submission.cells if grade_id(cell) != "ex2"]  # a deleted answer
+    submission.cells = [
+        cell for cell in submission.cells if grade_id(cell) != "ex2"
+    ]  # a deleted answer
     submission.cells[3].source = "def shifted(x):\n    return x + 10"
     graded, missing = assemble(submission, instructor)
     assert missing == ["ex2"]
     assert graded.cells[3].source == "def shifted(x):\n    return x + 10"
-    assert graded.cells[4].source == instructor.cells[4].source, "the instructor's check with hidden tests"
+    assert graded.cells[4].source == instructor.cells[4].source, (
+        "the instructor's check with hidden tests"
+    )
     assert graded.cells[5].source == "# YOUR CODE HERE\nraise NotImplementedError()"
 
 
@@ -213,21 +307,38 @@ def test_fast_grading_skips_cells_no_exercise_reads():
 
 
 def test_names_a_cell_reads_before_binding_them_follow_python_scoping():
-    source = "\n".join([
-        "%matplotlib inline",                   # magics become Python calls first
-        "X = X + 1",                            # read before bound: needs an earlier cell
-        "def f(a):\n    return a + W",          # a is local; W is read when f runs
-        "W = 2",
-        "for layer in net:\n    out = layer(Z)",  # the loop variable is bound inside its loop
-        "with open(path) as handle:\n    text = handle.read()",
-        "if flag:\n    maybe = 1",
-        "print(maybe, text, out)",             # bound only on some paths (or in a loop): still read
-        "net.weight = None",                    # changes net: counts as binding it
-    ])
+    source = "\n".join(
+        [
+            "%matplotlib inline",  # magics become Python calls first
+            "X = X + 1",  # read before bound: needs an earlier cell
+            "def f(a):\n    return a + W",  # a is local; W is read when f runs
+            "W = 2",
+            "for layer in net:\n    out = layer(Z)",  # the loop variable is bound inside its loop
+            "with open(path) as handle:\n    text = handle.read()",
+            "if flag:\n    maybe = 1",
+            "print(maybe, text, out)",  # bound only on some paths (or in a loop): still read
+            "net.weight = None",  # changes net: counts as binding it
+        ]
+    )
     bound, read = names_bound_and_read(source)
-    assert read == {"get_ipython", "X", "W", "net", "Z", "open", "path", "flag", "print", "maybe", "out"}
+    assert read == {
+        "get_ipython",
+        "X",
+        "W",
+        "net",
+        "Z",
+        "open",
+        "path",
+        "flag",
+        "print",
+        "maybe",
+        "out",
+    }
     assert {"X", "f", "W", "layer", "out", "handle", "text", "maybe", "net"} <= bound
-    assert names_bound_and_read("from torch import *") is None and names_bound_and_read("def (") is None
+    assert (
+        names_bound_and_read("from torch import *") is None
+        and names_bound_and_read("def (") is None
+    )
 
 
 def test_grade_cli_scores_a_partly_wrong_submission_and_reports_json(tmp_path):
@@ -235,11 +346,15 @@ def test_grade_cli_scores_a_partly_wrong_submission_and_reports_json(tmp_path):
     submission = student_version(read(instructor))
     submission.cells[3].source = "def shifted(x):\n    return x + 10"
     submission.cells[5].source = "root = 1.5"
-    result = run_cli("grade", write(submission, tmp_path / "sub.ipynb"), "--instructor", instructor, "--json")
+    result = run_cli(
+        "grade", write(submission, tmp_path / "sub.ipynb"), "--instructor", instructor, "--json"
+    )
     assert result.returncode == 1, result.stderr
     report = json.loads(result.stdout)
-    assert [(r["grade_id"], r["status"], r["points"]) for r in report["exercises"]] == \
-           [("ex1-check", "passed", 1), ("ex2-check", "failed", 0)]
+    assert [(r["grade_id"], r["status"], r["points"]) for r in report["exercises"]] == [
+        ("ex1-check", "passed", 1),
+        ("ex2-check", "failed", 0),
+    ]
     assert (report["score"], report["max_score"]) == (1, 3)
     assert report["exercises"][1]["message"].startswith("AssertionError")
     assert run_cli("grade", tmp_path / "missing.ipynb", "--instructor", instructor).returncode == 2
@@ -260,9 +375,10 @@ def test_a_submission_that_kills_the_kernel_is_graded(tmp_path):
     assert {r.status for r in report.exercises} == {"not run"}
 
 
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
 # Part two: the real lessons
-# ---------------------------------------------------------------------------------------------------
+# --------------------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def student_dir(tmp_path_factory):
@@ -283,13 +399,21 @@ def test_exercises_follow_the_nbgrader_conventions(name):
     assert len(solutions) >= 2, "each lesson has at least two autograded coding exercises"
     for number, index in enumerate(solutions, start=1):
         answer, check = nb.cells[index], nb.cells[index + 1]
-        assert grade_id(answer) == f"ex{number}" and grade_id(check) == f"ex{number}-check", \
-            f"cell {index}: exercise {number} must be a solution cell ex{number} followed by its check cell"
-        assert marked_regions(answer.source, BEGIN_SOLUTION, END_SOLUTION), f"ex{number} has no solution region"
-        assert marked_regions(check.source, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS), f"ex{number} has no hidden tests"
+        assert grade_id(answer) == f"ex{number}" and grade_id(check) == f"ex{number}-check", (
+            f"cell {index}: exercise {number} must be a solution cell ex{number} "
+            "followed by its check cell"
+        )
+        assert marked_regions(answer.source, BEGIN_SOLUTION, END_SOLUTION), (
+            f"ex{number} has no solution region"
+        )
+        assert marked_regions(check.source, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS), (
+            f"ex{number} has no hidden tests"
+        )
         assert check.metadata.nbgrader["points"] > 0 and check.metadata.nbgrader["locked"]
         visible = check.source.split(BEGIN_HIDDEN_TESTS)[0]
-        assert "assert" in visible and "print(" in visible, "visible asserts, then a print before the hidden tests"
+        assert "assert" in visible and "print(" in visible, (
+            "visible asserts, then a print before the hidden tests"
+        )
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
@@ -297,24 +421,36 @@ def test_student_version_holds_no_solution_and_no_hidden_test(name, student_dir)
     instructor = read(instructor_path(name))
     solution_lines, rest = region_lines(instructor, BEGIN_SOLUTION, END_SOLUTION)
     hidden_lines, rest_of_tests = region_lines(instructor, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS)
-    # Lines that also appear outside the regions (a blank `return Y`, the lesson's own code) prove nothing.
+    # Lines that also appear outside the regions (a blank `return Y`, the lesson's own code)
+    # prove nothing.
     secret = (solution_lines - rest) | (hidden_lines - rest_of_tests)
     assert solution_lines - rest and hidden_lines - rest_of_tests, "nothing distinctive to look for"
     student_json = json.loads((student_dir / f"{name}.ipynb").read_text())
-    leaks = {line.strip() for text in all_strings(student_json) for line in text.split("\n")} & secret
+    leaks = {
+        line.strip() for text in all_strings(student_json) for line in text.split("\n")
+    } & secret
     assert not leaks, f"student version leaks: {sorted(leaks)[:5]}"
-    assert not any(marker in text for text in all_strings(student_json)
-                   for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS"))
+    assert not any(
+        marker in text
+        for text in all_strings(student_json)
+        for marker in ("BEGIN SOLUTION", "END SOLUTION", "HIDDEN TESTS")
+    )
     student = read(student_dir / f"{name}.ipynb")
     code = [cell for cell in student.cells if cell.cell_type == "code"]
     assert all(cell.outputs == [] and cell.execution_count is None for cell in code)
-    assert all(cell.source.count("raise NotImplementedError()") == 1 for cell in solution_cells(student))
-    assert [grade_id(cell) for cell in student.cells] == [grade_id(cell) for cell in instructor.cells]
+    assert all(
+        cell.source.count("raise NotImplementedError()") == 1 for cell in solution_cells(student)
+    )
+    assert [grade_id(cell) for cell in student.cells] == [
+        grade_id(cell) for cell in instructor.cells
+    ]
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
 def test_instructor_version_gets_full_marks(name):
-    result = run_cli("grade", instructor_path(name), "--instructor", instructor_path(name), "--fast", "--json")
+    result = run_cli(
+        "grade", instructor_path(name), "--instructor", instructor_path(name), "--fast", "--json"
+    )
     report = json.loads(result.stdout)
     assert result.returncode == 0, f"{report['exercises']}\n{result.stderr[-2000:]}"
     assert report["score"] == report["max_score"] > 0
@@ -331,7 +467,9 @@ def test_untouched_stubs_fail_every_check(name, student_dir):
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
 def test_student_version_with_the_solutions_put_back_passes_its_visible_checks(name, student_dir):
     student = read(student_dir / f"{name}.ipynb")
-    filled = with_solutions(student, read(instructor_path(name)), {grade_id(c) for c in solution_cells(student)})
+    filled = with_solutions(
+        student, read(instructor_path(name)), {grade_id(c) for c in solution_cells(student)}
+    )
     results, stopped = check_notebook(filled, NOTEBOOK_DIR, fast=True)
     assert not stopped and results and all(result.status == "passed" for result in results), results
 
@@ -344,29 +482,48 @@ def test_one_solved_one_wrong_scores_exactly_the_solved_exercise(name, student_d
     answers[1].source = wrong_answer(answers[1].source)
     for check in check_cells(submission):  # tampering with the checks must not help
         check.source = "print('all checks passed')"
-    result = run_cli("grade", write(submission, tmp_path / f"{name}.ipynb"), "--instructor", instructor_path(name),
-                     "--fast", "--json")
+    result = run_cli(
+        "grade",
+        write(submission, tmp_path / f"{name}.ipynb"),
+        "--instructor",
+        instructor_path(name),
+        "--fast",
+        "--json",
+    )
     assert result.returncode == 1, result.stderr[-2000:]
     report = json.loads(result.stdout)
     first_points = check_cells(instructor)[0].metadata.nbgrader["points"]
     assert report["score"] == first_points < report["max_score"]
-    assert [r["status"] for r in report["exercises"]] == ["passed"] + ["failed"] * (len(report["exercises"]) - 1)
+    assert [r["status"] for r in report["exercises"]] == ["passed"] + ["failed"] * (
+        len(report["exercises"]) - 1
+    )
 
 
 def test_a_hanging_submission_is_graded_within_the_time_limit(student_dir, tmp_path):
     name = NOTEBOOK_NAMES[0]
     instructor = read(instructor_path(name))
     student = read(student_dir / f"{name}.ipynb")
-    submission = with_solutions(student, instructor, {grade_id(cell) for cell in solution_cells(student)})
+    submission = with_solutions(
+        student, instructor, {grade_id(cell) for cell in solution_cells(student)}
+    )
     answer = solution_cells(submission)[0]
     lines = answer.source.split("\n")
     begin = next(i for i, line in enumerate(lines) if BEGIN_SOLUTION in line)
-    indent = lines[begin][:lines[begin].index("#")]
-    lines[begin + 1:begin + 1] = [f"{indent}while True:", f"{indent}    pass"]
+    indent = lines[begin][: lines[begin].index("#")]
+    lines[begin + 1 : begin + 1] = [f"{indent}while True:", f"{indent}    pass"]
     answer.source = "\n".join(lines)
     start = monotonic()
-    report = grade(write(submission, tmp_path / "hang.ipynb"), instructor_path(name), timeout=300, cell_timeout=10)
+    report = grade(
+        write(submission, tmp_path / "hang.ipynb"),
+        instructor_path(name),
+        timeout=300,
+        cell_timeout=10,
+    )
     assert monotonic() - start < 300
     statuses = [(r.grade_id, r.status) for r in report.exercises]
-    assert statuses[0] == ("ex1-check", "failed") and report.exercises[0].message.startswith("TimeoutError")
-    assert all(status == "passed" for _, status in statuses[1:]), "one hanging exercise must not cost the others"
+    assert statuses[0] == ("ex1-check", "failed") and report.exercises[0].message.startswith(
+        "TimeoutError"
+    )
+    assert all(status == "passed" for _, status in statuses[1:]), (
+        "one hanging exercise must not cost the others"
+    )

@@ -7,8 +7,9 @@ import pytest
 import torch
 
 import helpers
+from convlab import data as data_module
 
-RAW_NAMES = list(helpers._RAW_FILES)
+RAW_NAMES = list(data_module.RAW_FILES)
 
 
 @pytest.fixture(scope="module")
@@ -19,12 +20,12 @@ def data():
 @pytest.fixture(scope="module")
 def real_raw_folder(data):
     """The raw folder the real data was loaded from (the one the loader picked)."""
-    return helpers._raw_folder(helpers._find_or_fetch_root(None))
+    return data_module.raw_folder(data_module.find_or_fetch_root(None))
 
 
 def copy_raw(source, root):
     """Copy the four real IDX files into ROOT/FashionMNIST/raw and return that folder."""
-    raw = helpers._raw_folder(root)
+    raw = data_module.raw_folder(root)
     raw.mkdir(parents=True)
     for name in RAW_NAMES:
         shutil.copy(source / name, raw / name)
@@ -44,9 +45,13 @@ def test_real_data_shapes_dtypes_and_labels(data):
     assert 0 <= data.train_images.min() and data.train_images.max() <= 1
     for labels in (data.train_labels, data.test_labels):
         assert set(labels.unique().tolist()) == set(range(10))
-        assert labels.bincount().tolist() == [len(labels) // 10] * 10     # Fashion-MNIST is balanced
-    assert len(data.classes) == 10 and data.classes[0] == "T-shirt/top" and data.classes[9] == "Ankle boot"
-    assert data.train_images.std() > 0.2                                   # real pictures, not blanks
+        assert labels.bincount().tolist() == [len(labels) // 10] * 10  # Fashion-MNIST is balanced
+    assert (
+        len(data.classes) == 10
+        and data.classes[0] == "T-shirt/top"
+        and data.classes[9] == "Ankle boot"
+    )
+    assert data.train_images.std() > 0.2  # real pictures, not blanks
 
 
 @pytest.mark.parametrize("name", ["train-labels-idx1-ubyte", "t10k-images-idx3-ubyte"])
@@ -60,23 +65,33 @@ def test_truncated_file_is_an_error_naming_it(tmp_path, real_raw_folder, name):
 
 
 def test_file_with_fewer_records_is_an_error_naming_it(tmp_path, real_raw_folder):
-    """A consistent but shorter file (header says 100 records) must not become a smaller data set."""
+    """A consistent but shorter file (header says 100 records) must not shrink the data set."""
     raw = copy_raw(real_raw_folder, tmp_path)
     images, labels = raw / "t10k-images-idx3-ubyte", raw / "t10k-labels-idx1-ubyte"
-    images.write_bytes(images.read_bytes()[:4] + (100).to_bytes(4, "big") + images.read_bytes()[8:16 + 100 * 784])
-    labels.write_bytes(labels.read_bytes()[:4] + (100).to_bytes(4, "big") + labels.read_bytes()[8:8 + 100])
-    with pytest.raises(RuntimeError, match="t10k-images-idx3-ubyte holds 100 records, expected 10000"):
+    images.write_bytes(
+        images.read_bytes()[:4] + (100).to_bytes(4, "big") + images.read_bytes()[8 : 16 + 100 * 784]
+    )
+    labels.write_bytes(
+        labels.read_bytes()[:4] + (100).to_bytes(4, "big") + labels.read_bytes()[8 : 8 + 100]
+    )
+    with pytest.raises(
+        RuntimeError, match="t10k-images-idx3-ubyte holds 100 records, expected 10000"
+    ):
         helpers.load_fashion_mnist(root=tmp_path)
 
 
-def test_root_argument_comes_before_the_environment_variable(tmp_path, monkeypatch, real_raw_folder, data):
+def test_root_argument_comes_before_the_environment_variable(
+    tmp_path, monkeypatch, real_raw_folder, data
+):
     good, damaged = tmp_path / "good", tmp_path / "damaged"
     copy_raw(real_raw_folder, good)
     truncate(copy_raw(real_raw_folder, damaged) / "train-images-idx3-ubyte")
     monkeypatch.setenv(helpers.DATA_ENV_VAR, str(damaged))
     loaded = helpers.load_fashion_mnist(root=good)
     assert torch.equal(loaded.test_labels, data.test_labels)
-    with pytest.raises(RuntimeError, match="damaged"):          # without root, the variable's folder is used
+    with pytest.raises(
+        RuntimeError, match="damaged"
+    ):  # without root, the variable's folder is used
         helpers.load_fashion_mnist()
 
 
@@ -84,15 +99,18 @@ def test_root_argument_comes_before_the_environment_variable(tmp_path, monkeypat
 def no_local_source(tmp_path, monkeypatch):
     """No env var, an empty cache, and a Debian folder in tmp that the test fills (or not)."""
     monkeypatch.delenv(helpers.DATA_ENV_VAR, raising=False)
-    monkeypatch.setattr(helpers, "DATA_CACHE", tmp_path / "cache")
-    monkeypatch.setattr(helpers, "DEBIAN_FASHION_MNIST", tmp_path / "debian")
+    monkeypatch.setattr(data_module, "DATA_CACHE", tmp_path / "cache")
+    monkeypatch.setattr(data_module, "DEBIAN_FASHION_MNIST", tmp_path / "debian")
     (tmp_path / "debian").mkdir()
     return tmp_path
 
 
 def gzip_into(raw_folder, debian_folder):
     for name in RAW_NAMES:
-        with open(raw_folder / name, "rb") as src, gzip.open(debian_folder / (name + ".gz"), "wb") as dst:
+        with (
+            open(raw_folder / name, "rb") as src,
+            gzip.open(debian_folder / (name + ".gz"), "wb") as dst,
+        ):
             shutil.copyfileobj(src, dst)
 
 
@@ -100,16 +118,20 @@ def test_debian_files_are_decompressed_into_the_cache(no_local_source, real_raw_
     gzip_into(real_raw_folder, no_local_source / "debian")
     loaded = helpers.load_fashion_mnist()
     assert torch.equal(loaded.train_labels, data.train_labels)
-    assert sorted(p.name for p in helpers._raw_folder(no_local_source / "cache").iterdir()) == sorted(RAW_NAMES)
+    assert sorted(
+        p.name for p in data_module.raw_folder(no_local_source / "cache").iterdir()
+    ) == sorted(RAW_NAMES)
 
 
-def test_truncated_debian_archive_is_an_error_and_leaves_no_partial_file(no_local_source, real_raw_folder):
+def test_truncated_debian_archive_is_an_error_and_leaves_no_partial_file(
+    no_local_source, real_raw_folder
+):
     debian = no_local_source / "debian"
     gzip_into(real_raw_folder, debian)
     truncate(debian / "train-labels-idx1-ubyte.gz")
     with pytest.raises(RuntimeError, match="train-labels-idx1-ubyte.gz"):
         helpers.load_fashion_mnist()
-    cached = helpers._raw_folder(no_local_source / "cache")
+    cached = data_module.raw_folder(no_local_source / "cache")
     assert not (cached / "train-labels-idx1-ubyte").exists()
     assert not list(cached.glob("*.partial"))
 

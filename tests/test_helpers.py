@@ -1,4 +1,4 @@
-"""Every from-scratch helper against its PyTorch counterpart, and every bad input against its error."""
+"""Every from-scratch helper against its PyTorch counterpart, every bad input against its error."""
 
 import matplotlib
 
@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 import helpers
+from convlab.reference import torch_corr2d, torch_corr2d_multi_in_out, torch_pool2d
 
 RNG = torch.Generator().manual_seed(0)
 
@@ -18,17 +19,13 @@ def random_size(low, high):
     return int(torch.randint(low, high + 1, (1,), generator=RNG))
 
 
-def torch_corr2d(X, K):
-    """Reference: PyTorch's conv2d is a cross-correlation on N×C×H×W tensors."""
-    return F.conv2d(X[None, None], K[None, None])[0, 0]
-
-
 # --- 01 cross-correlation -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("trial", range(10))
 def test_corr2d_and_vectorized_match_conv2d_on_random_shapes(trial):
     h, w = random_size(1, 12), random_size(1, 12)
-    K = torch.randn(random_size(1, h), random_size(1, w), generator=RNG)   # non-square kernels too
+    K = torch.randn(random_size(1, h), random_size(1, w), generator=RNG)  # non-square kernels too
     X = torch.randn(h, w, generator=RNG)
     expected = torch_corr2d(X, K)
     torch.testing.assert_close(helpers.corr2d(X, K), expected)
@@ -60,11 +57,24 @@ def test_conv2d_layer_output_and_gradients_match_pytorch():
 
 def test_conv2d_registers_weight_and_bias_as_parameters():
     layer = helpers.Conv2D(3)
-    assert {name: tuple(p.shape) for name, p in layer.named_parameters()} == {"weight": (3, 3), "bias": (1,)}
+    assert {name: tuple(p.shape) for name, p in layer.named_parameters()} == {
+        "weight": (3, 3),
+        "bias": (1,),
+    }
 
 
-@pytest.mark.parametrize("n,k,p,s", [(8, 3, 0, 1), (8, 3, 1, 2), (7, 2, 1, 3), ((28, 20), (5, 3), (2, 0), (1, 2)),
-                                     ((6, 8), (1, 2), 0, 1), (5, 5, 2, 4), ((9, 4), 3, (1, 2), (2, 1))])
+@pytest.mark.parametrize(
+    "n,k,p,s",
+    [
+        (8, 3, 0, 1),
+        (8, 3, 1, 2),
+        (7, 2, 1, 3),
+        ((28, 20), (5, 3), (2, 0), (1, 2)),
+        ((6, 8), (1, 2), 0, 1),
+        (5, 5, 2, 4),
+        ((9, 4), 3, (1, 2), (2, 1)),
+    ],
+)
 def test_conv_output_shape_matches_nn_conv2d(n, k, p, s):
     hw = n if isinstance(n, tuple) else (n, n)
     out = nn.Conv2d(1, 1, k, padding=p, stride=s)(torch.zeros(1, 1, *hw)).shape[2:]
@@ -72,7 +82,8 @@ def test_conv_output_shape_matches_nn_conv2d(n, k, p, s):
     assert (result if isinstance(result, tuple) else (result, result)) == tuple(out)
 
 
-# --- 03 multi-channel -------------------------------------------------------------------------------
+# --- 03 multi-channel -----------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("trial", range(5))
 def test_multi_channel_correlations_match_conv2d(trial):
@@ -80,7 +91,7 @@ def test_multi_channel_correlations_match_conv2d(trial):
     h, w = random_size(3, 9), random_size(3, 9)
     X = torch.randn(ci, h, w, generator=RNG)
     K = torch.randn(co, ci, random_size(1, 3), random_size(1, 3), generator=RNG)
-    expected = F.conv2d(X[None], K)[0]
+    expected = torch_corr2d_multi_in_out(X, K)
     torch.testing.assert_close(helpers.corr2d_multi_in(X, K[0]), expected[0])
     torch.testing.assert_close(helpers.corr2d_multi_in_out(X, K), expected)
 
@@ -89,31 +100,39 @@ def test_1x1_convolution_as_matrix_product_matches_conv2d_and_loops():
     X = torch.randn(3, 5, 4, generator=RNG)
     K = torch.randn(2, 3, 1, 1, generator=RNG)
     result = helpers.corr2d_multi_in_out_1x1(X, K)
-    torch.testing.assert_close(result, F.conv2d(X[None], K)[0])
+    torch.testing.assert_close(result, torch_corr2d_multi_in_out(X, K))
     assert (result - helpers.corr2d_multi_in_out(X, K)).abs().max() < 1e-6
 
 
 # --- 04 pooling -----------------------------------------------------------------------------------
 
-POOL_SETTINGS = [(2, None, 0), (3, 1, 1), (3, 2, 0), ((2, 3), (1, 2), (1, 1)), ((3, 2), None, (1, 0)), (4, 3, 2), (1, 1, 0)]
+POOL_SETTINGS = [
+    (2, None, 0),
+    (3, 1, 1),
+    (3, 2, 0),
+    ((2, 3), (1, 2), (1, 1)),
+    ((3, 2), None, (1, 0)),
+    (4, 3, 2),
+    (1, 1, 0),
+]
 
 
 @pytest.mark.parametrize("mode", ["max", "avg"])
 @pytest.mark.parametrize("pool_size,stride,padding", POOL_SETTINGS)
 def test_pool2d_matches_pytorch_pooling(mode, pool_size, stride, padding):
     X = torch.randn(3, random_size(5, 10), random_size(5, 10), generator=RNG)
-    layer = (nn.MaxPool2d if mode == "max" else nn.AvgPool2d)(pool_size, stride, padding)
-    expected = layer(X)
+    expected = torch_pool2d(X, pool_size, mode, stride, padding)
     torch.testing.assert_close(helpers.pool2d(X, pool_size, mode, stride, padding), expected)
     torch.testing.assert_close(helpers.pool2d(X[0], pool_size, mode, stride, padding), expected[0])
 
 
 def test_max_pooling_ignores_padding_even_for_negative_inputs():
-    X = -torch.rand(4, 4, generator=RNG) - 1                     # all values below the zero padding
+    X = -torch.rand(4, 4, generator=RNG) - 1  # all values below the zero padding
     assert helpers.pool2d(X, 2, "max", stride=1, padding=1).max() < 0
 
 
-# --- 02 kernels, plotting ----------------------------------------------------------------------------
+# --- 02 kernels, plotting -------------------------------------------------------------------------
+
 
 def test_edge_kernel_marks_the_two_edges_of_the_edge_image():
     Y = helpers.corr2d(helpers.edge_image(), helpers.classic_kernels()["edge"])
@@ -149,43 +168,172 @@ def test_show_images_draws_one_titled_axis_per_image():
 
 X2, K2 = torch.rand(4, 5), torch.rand(2, 2)
 BAD_CALLS = [
-    ("non-tensor X", lambda: helpers.corr2d([[1.0, 2.0]], K2), TypeError, "X must be a torch.Tensor"),
-    ("non-tensor K", lambda: helpers.corr2d_vectorized(X2, 3), TypeError, "K must be a torch.Tensor"),
-    ("integer X", lambda: helpers.corr2d(torch.ones(3, 3, dtype=torch.int64), K2), TypeError, "floating-point"),
+    (
+        "non-tensor X",
+        lambda: helpers.corr2d([[1.0, 2.0]], K2),
+        TypeError,
+        "X must be a torch.Tensor",
+    ),
+    (
+        "non-tensor K",
+        lambda: helpers.corr2d_vectorized(X2, 3),
+        TypeError,
+        "K must be a torch.Tensor",
+    ),
+    (
+        "integer X",
+        lambda: helpers.corr2d(torch.ones(3, 3, dtype=torch.int64), K2),
+        TypeError,
+        "floating-point",
+    ),
     ("3-D X", lambda: helpers.corr2d(torch.rand(1, 4, 4), K2), ValueError, "got shape (1, 4, 4)"),
     ("1-D K", lambda: helpers.corr2d(X2, torch.rand(2)), ValueError, "K must have shape kh×kw"),
-    ("empty X", lambda: helpers.corr2d_vectorized(torch.rand(0, 4), K2), ValueError, "X must not be empty"),
-    ("kernel too large", lambda: helpers.corr2d(X2, torch.rand(5, 2)), ValueError, "larger than the padded input"),
-    ("kernel too large (vectorized)", lambda: helpers.corr2d_vectorized(X2, torch.rand(2, 6)), ValueError,
-     "larger than the padded input"),
+    (
+        "empty X",
+        lambda: helpers.corr2d_vectorized(torch.rand(0, 4), K2),
+        ValueError,
+        "X must not be empty",
+    ),
+    (
+        "kernel too large",
+        lambda: helpers.corr2d(X2, torch.rand(5, 2)),
+        ValueError,
+        "larger than the padded input",
+    ),
+    (
+        "kernel too large (vectorized)",
+        lambda: helpers.corr2d_vectorized(X2, torch.rand(2, 6)),
+        ValueError,
+        "larger than the padded input",
+    ),
     ("Conv2D kernel 0", lambda: helpers.Conv2D(0), ValueError, "kernel_size must be ≥ 1"),
-    ("Conv2D kernel str", lambda: helpers.Conv2D("3"), TypeError, "kernel_size must be an int or a pair"),
-    ("stride 0", lambda: helpers.conv_output_shape(8, 3, 0, 0), ValueError, "stride must be ≥ 1, got 0"),
-    ("negative padding", lambda: helpers.conv_output_shape(8, 3, -1), ValueError, "padding must be ≥ 0"),
-    ("kernel > padded input", lambda: helpers.conv_output_shape(4, 7, 1), ValueError, "larger than the padded"),
-    ("channel mismatch", lambda: helpers.corr2d_multi_in(torch.rand(3, 4, 4), torch.rand(2, 2, 2)), ValueError,
-     "X has 3 input channels but K expects 2"),
-    ("channel mismatch in/out", lambda: helpers.corr2d_multi_in_out(torch.rand(2, 4, 4), torch.rand(1, 3, 2, 2)),
-     ValueError, "X has 2 input channels but K expects 3"),
-    ("1x1 with 3x3 kernel", lambda: helpers.corr2d_multi_in_out_1x1(torch.rand(2, 4, 4), torch.rand(1, 2, 3, 3)),
-     ValueError, "K must be a 1×1 kernel"),
-    ("multi-in with 2-D X", lambda: helpers.corr2d_multi_in(X2, torch.rand(1, 2, 2)), ValueError, "c×h×w"),
+    (
+        "Conv2D kernel str",
+        lambda: helpers.Conv2D("3"),
+        TypeError,
+        "kernel_size must be an int or a pair",
+    ),
+    (
+        "stride 0",
+        lambda: helpers.conv_output_shape(8, 3, 0, 0),
+        ValueError,
+        "stride must be ≥ 1, got 0",
+    ),
+    (
+        "negative padding",
+        lambda: helpers.conv_output_shape(8, 3, -1),
+        ValueError,
+        "padding must be ≥ 0",
+    ),
+    (
+        "kernel > padded input",
+        lambda: helpers.conv_output_shape(4, 7, 1),
+        ValueError,
+        "larger than the padded",
+    ),
+    (
+        "channel mismatch",
+        lambda: helpers.corr2d_multi_in(torch.rand(3, 4, 4), torch.rand(2, 2, 2)),
+        ValueError,
+        "X has 3 input channels but K expects 2",
+    ),
+    (
+        "channel mismatch in/out",
+        lambda: helpers.corr2d_multi_in_out(torch.rand(2, 4, 4), torch.rand(1, 3, 2, 2)),
+        ValueError,
+        "X has 2 input channels but K expects 3",
+    ),
+    (
+        "1x1 with 3x3 kernel",
+        lambda: helpers.corr2d_multi_in_out_1x1(torch.rand(2, 4, 4), torch.rand(1, 2, 3, 3)),
+        ValueError,
+        "K must be a 1×1 kernel",
+    ),
+    (
+        "multi-in with 2-D X",
+        lambda: helpers.corr2d_multi_in(X2, torch.rand(1, 2, 2)),
+        ValueError,
+        "c×h×w",
+    ),
     ("pool size 0", lambda: helpers.pool2d(X2, 0), ValueError, "pool_size must be ≥ 1, got 0"),
-    ("pool stride 0", lambda: helpers.pool2d(X2, 2, stride=0), ValueError, "stride must be ≥ 1, got 0"),
-    ("pool padding > half window", lambda: helpers.pool2d(X2, 3, padding=2), ValueError,
-     "padding 2 must be at most half of pool_size 3"),
-    ("pool window > input", lambda: helpers.pool2d(X2, 6), ValueError, "larger than the padded input"),
-    ("pool unknown mode", lambda: helpers.pool2d(X2, 2, mode="min"), ValueError, "mode must be 'max' or 'avg', got 'min'"),
-    ("pool 4-D input", lambda: helpers.pool2d(torch.rand(1, 1, 4, 4), 2), ValueError, "h×w or c×h×w"),
-    ("pool empty input", lambda: helpers.pool2d(torch.rand(2, 0, 4), 2), ValueError, "X must not be empty"),
-    ("heatmap 3-D", lambda: helpers.show_heatmap(torch.rand(2, 2, 2)), ValueError, "matrix must be a 2-D tensor"),
-    ("show_images titles", lambda: helpers.show_images(torch.rand(2, 4, 4), titles=["a"]), ValueError,
-     "one entry per image"),
-    ("data root type", lambda: helpers.load_fashion_mnist(root=3), TypeError, "root must be a folder path"),
+    (
+        "pool stride 0",
+        lambda: helpers.pool2d(X2, 2, stride=0),
+        ValueError,
+        "stride must be ≥ 1, got 0",
+    ),
+    (
+        "pool padding > half window",
+        lambda: helpers.pool2d(X2, 3, padding=2),
+        ValueError,
+        "padding 2 must be at most half of pool_size 3",
+    ),
+    (
+        "pool window > input",
+        lambda: helpers.pool2d(X2, 6),
+        ValueError,
+        "larger than the padded input",
+    ),
+    (
+        "pool unknown mode",
+        lambda: helpers.pool2d(X2, 2, mode="min"),
+        ValueError,
+        "mode must be one of 'max', 'avg', got 'min'",
+    ),
+    (
+        "pool 4-D input",
+        lambda: helpers.pool2d(torch.rand(1, 1, 4, 4), 2),
+        ValueError,
+        "h×w or c×h×w",
+    ),
+    (
+        "pool empty input",
+        lambda: helpers.pool2d(torch.rand(2, 0, 4), 2),
+        ValueError,
+        "X must not be empty",
+    ),
+    (
+        "heatmap 3-D",
+        lambda: helpers.show_heatmap(torch.rand(2, 2, 2)),
+        ValueError,
+        "matrix must be a 2-D tensor",
+    ),
+    (
+        "heatmap list",
+        lambda: helpers.show_heatmap([[1.0]]),
+        TypeError,
+        "matrix must be a torch.Tensor",
+    ),
+    (
+        "kernel_size triple",
+        lambda: helpers.conv_output_shape(8, (3, 3, 3)),
+        ValueError,
+        "got 3 values",
+    ),
+    (
+        "stride float",
+        lambda: helpers.conv_output_shape(8, 3, 0, 1.5),
+        TypeError,
+        "stride must be an int",
+    ),
+    (
+        "show_images titles",
+        lambda: helpers.show_images(torch.rand(2, 4, 4), titles=["a"]),
+        ValueError,
+        "one entry per image",
+    ),
+    (
+        "data root type",
+        lambda: helpers.load_fashion_mnist(root=3),
+        TypeError,
+        "root must be a folder path",
+    ),
 ]
 
 
-@pytest.mark.parametrize("call,error,message", [c[1:] for c in BAD_CALLS], ids=[c[0] for c in BAD_CALLS])
+@pytest.mark.parametrize(
+    "call,error,message", [c[1:] for c in BAD_CALLS], ids=[c[0] for c in BAD_CALLS]
+)
 def test_bad_input_raises_a_clear_error(call, error, message):
     with pytest.raises(error) as excinfo:
         call()

@@ -1,5 +1,6 @@
 """Headless tests of helpers.KernelEditor: every control is set through ``.value`` (as the browser
-does) and the state the editor computes is compared with helpers.corr2d on the same image and kernel."""
+does) and the state the editor computes is compared with helpers.corr2d on the same image and
+kernel."""
 
 import pytest
 import torch
@@ -25,7 +26,7 @@ def editor(data):
 
 
 def assert_consistent(editor):
-    """The feature map is the loop cross-correlation of the image shown with the kernel in the cells."""
+    """The feature map is the loop cross-correlation of the image shown with the cells' kernel."""
     expected = helpers.corr2d(editor.image, editor.kernel)
     assert editor.feature_map.shape == expected.shape
     assert torch.allclose(editor.feature_map, expected, atol=1e-5)
@@ -72,10 +73,12 @@ def test_each_preset_fills_the_grid_with_exactly_one_redraw(editor, size):
     presets = helpers.editor_presets(size)
     for name in presets:
         editor.preset.value = "custom"
-        editor.cells[0][0].value = 7.0            # make sure every preset changes the grid
+        editor.cells[0][0].value = 7.0  # make sure every preset changes the grid
         before = editor.redraw_count
         editor.preset.value = name
-        assert editor.redraw_count == before + 1, f"preset {name!r} redrew {editor.redraw_count - before} times"
+        assert editor.redraw_count == before + 1, (
+            f"preset {name!r} redrew {editor.redraw_count - before} times"
+        )
         assert torch.equal(editor.kernel, presets[name])
         assert editor.kernel.shape == (size, size)
         assert_consistent(editor)
@@ -83,9 +86,16 @@ def test_each_preset_fills_the_grid_with_exactly_one_redraw(editor, size):
 
 def test_3x3_presets_are_the_classic_kernels(editor):
     classic = helpers.classic_kernels()
-    for label, name in [("Sobel x", "sobel_x"), ("Sobel y", "sobel_y"), ("Laplacian", "laplacian"),
-                        ("box blur", "box_blur"), ("Gaussian blur", "gaussian_blur"), ("sharpen", "sharpen"),
-                        ("emboss", "emboss"), ("identity", "identity")]:
+    for label, name in [
+        ("Sobel x", "sobel_x"),
+        ("Sobel y", "sobel_y"),
+        ("Laplacian", "laplacian"),
+        ("box blur", "box_blur"),
+        ("Gaussian blur", "gaussian_blur"),
+        ("sharpen", "sharpen"),
+        ("emboss", "emboss"),
+        ("identity", "identity"),
+    ]:
         editor.preset.value = label
         assert torch.allclose(editor.kernel, classic[name])
 
@@ -97,7 +107,10 @@ def test_edge_preset_embeds_the_1x2_kernel(size):
     expected = helpers.corr2d(X, torch.tensor([[1.0, -1.0]]))
     # the 1×2 kernel sits in the middle row, one column left of centre: a cropped copy of its output
     left = (size - 2) // 2
-    assert torch.equal(editor.feature_map, expected[margin:X.shape[0] - margin, left:left + X.shape[1] - size + 1])
+    assert torch.equal(
+        editor.feature_map,
+        expected[margin : X.shape[0] - margin, left : left + X.shape[1] - size + 1],
+    )
     assert editor.feature_map.abs().sum() > 0
 
 
@@ -106,7 +119,9 @@ def test_blur_presets_keep_the_brightness_of_a_flat_patch(size):
     presets = helpers.editor_presets(size)
     for name in ("box blur", "Gaussian blur"):
         assert presets[name].sum().item() == pytest.approx(1.0)
-        assert (presets[name] > 0).all(), f"the {size}×{size} {name} should average over the whole window"
+        assert (presets[name] > 0).all(), (
+            f"the {size}×{size} {name} should average over the whole window"
+        )
 
 
 def test_switching_to_5x5_and_back(editor, data):
@@ -134,7 +149,7 @@ def test_a_custom_kernel_is_zero_padded_to_5x5_and_cropped_back(editor):
     editor.size.value = 5
     assert editor.preset.value == "custom"
     assert torch.equal(editor.kernel[1:4, 1:4], values)
-    assert editor.kernel.abs().sum() == values.abs().sum()      # the border is zeros
+    assert editor.kernel.abs().sum() == values.abs().sum()  # the border is zeros
     editor.size.value = 3
     assert torch.equal(editor.kernel, values)
 
@@ -146,7 +161,7 @@ def test_negative_entries_survive_and_the_bounds_are_explicit(editor):
     assert editor.kernel[1, 1].item() == -7.5
     assert editor.feature_map.min() < 0, "a negative kernel entry must give negative responses"
     assert_consistent(editor)
-    editor.cells[1][1].value = -25.0                    # beyond the bound: clamped, not zeroed
+    editor.cells[1][1].value = -25.0  # beyond the bound: clamped, not zeroed
     assert editor.kernel[1, 1].item() == -helpers.KERNEL_ENTRY_BOUND
 
 
@@ -173,7 +188,7 @@ def test_image_by_index(editor, data):
         assert editor.redraw_count == before + 1
         assert torch.equal(editor.image, images[index, 0])
         assert_consistent(editor)
-    editor.image_index.value = 99                       # beyond the data: clamped to the last image
+    editor.image_index.value = 99  # beyond the data: clamped to the last image
     assert torch.equal(editor.image, images[-1, 0])
 
 
@@ -220,17 +235,36 @@ def test_displays_as_its_widget_tree(editor):
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == editor.ui.model_id
 
 
-@pytest.mark.parametrize("kwargs, error, words", [
-    ({"images": [[0.0]]}, TypeError, "images"),
-    ({"images": torch.rand(3, 2, 9, 9), "labels": torch.zeros(3, dtype=torch.long)}, ValueError, "one channel"),
-    ({"images": torch.rand(3, 4, 4), "labels": torch.zeros(3, dtype=torch.long)}, ValueError, "5×5"),
-    ({"images": torch.rand(3, 9, 9)}, TypeError, "labels"),
-    ({"images": torch.rand(3, 9, 9), "labels": torch.zeros(2, dtype=torch.long)}, ValueError, "2 labels for 3"),
-    ({"images": torch.rand(3, 9, 9), "labels": torch.tensor([0, 1, 3]), "classes": CLASSES}, ValueError, "0..2"),
-    ({"labels": torch.zeros(3, dtype=torch.long)}, ValueError, "pass images"),
-    ({"preset": "blur"}, ValueError, "preset"),
-    ({"size": 4}, ValueError, "size"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"images": [[0.0]]}, TypeError, "images"),
+        (
+            {"images": torch.rand(3, 2, 9, 9), "labels": torch.zeros(3, dtype=torch.long)},
+            ValueError,
+            "one channel",
+        ),
+        (
+            {"images": torch.rand(3, 4, 4), "labels": torch.zeros(3, dtype=torch.long)},
+            ValueError,
+            "5×5",
+        ),
+        ({"images": torch.rand(3, 9, 9)}, TypeError, "labels"),
+        (
+            {"images": torch.rand(3, 9, 9), "labels": torch.zeros(2, dtype=torch.long)},
+            ValueError,
+            "2 labels for 3",
+        ),
+        (
+            {"images": torch.rand(3, 9, 9), "labels": torch.tensor([0, 1, 3]), "classes": CLASSES},
+            ValueError,
+            "0..2",
+        ),
+        ({"labels": torch.zeros(3, dtype=torch.long)}, ValueError, "pass images"),
+        ({"preset": "blur"}, ValueError, "preset"),
+        ({"size": 4}, ValueError, "size"),
+    ],
+)
 def test_bad_arguments_name_what_is_wrong(kwargs, error, words):
     with pytest.raises(error, match=words):
         helpers.KernelEditor(**kwargs)

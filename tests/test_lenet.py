@@ -1,27 +1,25 @@
-"""Tests of helpers.lenet and helpers.train on small slices of the real Fashion-MNIST (fast on a CPU)."""
+"""Tests of helpers.lenet and helpers.train on small slices of the real Fashion-MNIST."""
 
 import pytest
 import torch
 from torch import nn
 
 import helpers
-
-
-@pytest.fixture(scope="module")
-def fashion():
-    return helpers.load_fashion_mnist()
+from conftest import first_examples
+from convlab import training
 
 
 def small(data, n_train=512, n_test=256):
     """The first n_train training and n_test test examples of ``data``."""
-    return helpers.FashionMNIST(data.train_images[:n_train], data.train_labels[:n_train],
-                                data.test_images[:n_test], data.test_labels[:n_test], data.classes)
+    return first_examples(data, n_train, n_test)
 
 
 def count_training_batches(net):
-    """Attach a hook that counts forward passes in training mode; returns the one-element counter list."""
+    """Attach a hook that counts forward passes in training mode; returns a one-element counter."""
     counter = [0]
-    net.register_forward_pre_hook(lambda module, args: counter.__setitem__(0, counter[0] + module.training))
+    net.register_forward_pre_hook(
+        lambda module, args: counter.__setitem__(0, counter[0] + module.training)
+    )
     return counter
 
 
@@ -47,21 +45,41 @@ def test_every_variant_maps_images_to_ten_logits(variant):
 def test_seed_network_is_the_source_definition():
     net = helpers.lenet("seed")
     expected = nn.Sequential(
-        nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
-        nn.Conv2d(6, 16, kernel_size=5, padding=1), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, padding=1),
-        nn.Flatten(), nn.Linear(16 * 7 * 7, 120), nn.Sigmoid(), nn.Linear(120, 10))
+        nn.Conv2d(1, 6, kernel_size=5, padding=2),
+        nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, stride=2),
+        nn.Conv2d(6, 16, kernel_size=5, padding=1),
+        nn.Sigmoid(),
+        nn.AvgPool2d(kernel_size=2, padding=1),
+        nn.Flatten(),
+        nn.Linear(16 * 7 * 7, 120),
+        nn.Sigmoid(),
+        nn.Linear(120, 10),
+    )
     assert repr(net) == repr(expected)
     X, shapes = torch.rand(1, 1, 28, 28), []
     for layer in net:
         X = layer(X)
         shapes.append(tuple(X.shape[1:]))
-    assert shapes == [(6, 28, 28), (6, 28, 28), (6, 14, 14), (16, 12, 12), (16, 12, 12), (16, 7, 7),
-                      (784,), (120,), (120,), (10,)]
+    assert shapes == [
+        (6, 28, 28),
+        (6, 28, 28),
+        (6, 14, 14),
+        (16, 12, 12),
+        (16, 12, 12),
+        (16, 7, 7),
+        (784,),
+        (120,),
+        (120,),
+        (10,),
+    ]
     assert sum(p.numel() for p in net.parameters()) == 97_982
 
 
 def test_lenet5_is_the_classic_layout():
-    widths = [layer.out_features for layer in helpers.lenet("lenet5") if isinstance(layer, nn.Linear)]
+    widths = [
+        layer.out_features for layer in helpers.lenet("lenet5") if isinstance(layer, nn.Linear)
+    ]
     assert widths == [120, 84, 10]
 
 
@@ -112,24 +130,30 @@ def test_same_seed_same_run_other_seed_other_run(fashion):
 def test_history_has_one_entry_per_epoch_and_the_test_accuracy_is_the_predictions(fashion):
     data = small(fashion, n_train=2000, n_test=500)
     torch.manual_seed(0)
-    net = helpers.lenet("modern")   # learns within a few dozen steps, unlike the sigmoid network
+    net = helpers.lenet("modern")  # learns within a few dozen steps, unlike the sigmoid network
     history = helpers.train(net, data, epochs=3, progress=False)
     assert set(history) == {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds"}
     assert history["epoch"] == [1, 2, 3] and all(len(v) == 3 for v in history.values())
     accuracy = (helpers.predict(net, data.test_images) == data.test_labels).float().mean().item()
     assert history["test_acc"][-1] == pytest.approx(accuracy)
     assert history["train_loss"][-1] < history["train_loss"][0]
-    assert accuracy > 0.5, f"3 epochs on 2000 images should beat chance (0.1) by far, got {accuracy}"
+    assert accuracy > 0.5, (
+        f"3 epochs on 2000 images should beat chance (0.1) by far, got {accuracy}"
+    )
 
 
 def test_augmentation_flips_and_shifts_each_image_by_at_most_two_pixels(fashion):
     images = helpers.standardize(fashion.train_images[:16])
-    augmented = helpers._shift_and_flip(images, torch.Generator().manual_seed(0))
+    augmented = training.shift_and_flip(images, torch.Generator().manual_seed(0))
     background = helpers.standardize(torch.tensor(0.0)).item()
     padded = nn.functional.pad(images, (2, 2, 2, 2), value=background)
     for original, result in zip(padded, augmented):
-        candidates = [candidate[:, dy:dy + 28, dx:dx + 28] for candidate in (original, original.flip(-1))
-                      for dy in range(5) for dx in range(5)]
+        candidates = [
+            candidate[:, dy : dy + 28, dx : dx + 28]
+            for candidate in (original, original.flip(-1))
+            for dy in range(5)
+            for dx in range(5)
+        ]
         assert any(torch.equal(result, candidate) for candidate in candidates)
     assert not torch.equal(augmented, images)
 
@@ -140,8 +164,11 @@ def test_train_with_augmentation_and_label_smoothing_runs_and_differs(fashion):
     for augment in (False, True):
         torch.manual_seed(0)
         net = helpers.lenet("modern")
-        results.append(helpers.train(net, data, epochs=1, augment=augment, label_smoothing=0.1,
-                                     progress=False)["train_loss"])
+        results.append(
+            helpers.train(
+                net, data, epochs=1, augment=augment, label_smoothing=0.1, progress=False
+            )["train_loss"]
+        )
     assert results[0] != results[1]
 
 
@@ -149,18 +176,50 @@ def replace(data, **fields):
     return data._replace(**fields)
 
 
-@pytest.mark.parametrize("change, error, message", [
-    (lambda d: replace(d, train_images=d.train_images[:, 0]), ValueError, r"train_images must have shape N×1×28×28"),
-    (lambda d: replace(d, train_images=torch.rand(512, 1, 32, 32), test_images=torch.rand(256, 1, 32, 32)),
-     ValueError, r"shape \(1, 32, 32\), which the network cannot take"),
-    (lambda d: replace(d, test_images=torch.rand(256, 3, 28, 28)), ValueError, r"same shape"),
-    (lambda d: replace(d, train_labels=d.train_labels + 1), ValueError, r"train_labels must lie in 0\.\.9.*to 10"),
-    (lambda d: replace(d, test_labels=d.test_labels - 1), ValueError, r"test_labels must lie in 0\.\.9.*from -1"),
-    (lambda d: replace(d, train_labels=d.train_labels[:100]), ValueError, r"100 labels for 512 train images"),
-    (lambda d: replace(d, test_labels=d.test_labels.float()), TypeError, r"test_labels must be a 1-D int64"),
-    (lambda d: replace(d, train_images=d.train_images.to(torch.uint8)), TypeError, r"floating-point"),
-    (lambda d: (d.train_images, d.train_labels), TypeError, r"data must have the fields"),
-])
+@pytest.mark.parametrize(
+    "change, error, message",
+    [
+        (
+            lambda d: replace(d, train_images=d.train_images[:, 0]),
+            ValueError,
+            r"train_images must have shape N×1×28×28",
+        ),
+        (
+            lambda d: replace(
+                d, train_images=torch.rand(512, 1, 32, 32), test_images=torch.rand(256, 1, 32, 32)
+            ),
+            ValueError,
+            r"shape \(1, 32, 32\), which the network cannot take",
+        ),
+        (lambda d: replace(d, test_images=torch.rand(256, 3, 28, 28)), ValueError, r"same shape"),
+        (
+            lambda d: replace(d, train_labels=d.train_labels + 1),
+            ValueError,
+            r"train_labels must lie in 0\.\.9.*to 10",
+        ),
+        (
+            lambda d: replace(d, test_labels=d.test_labels - 1),
+            ValueError,
+            r"test_labels must lie in 0\.\.9.*from -1",
+        ),
+        (
+            lambda d: replace(d, train_labels=d.train_labels[:100]),
+            ValueError,
+            r"100 labels for 512 train images",
+        ),
+        (
+            lambda d: replace(d, test_labels=d.test_labels.float()),
+            TypeError,
+            r"test_labels must be a 1-D int64",
+        ),
+        (
+            lambda d: replace(d, train_images=d.train_images.to(torch.uint8)),
+            TypeError,
+            r"floating-point",
+        ),
+        (lambda d: (d.train_images, d.train_labels), TypeError, r"data must have the fields"),
+    ],
+)
 def test_bad_data_is_refused_before_any_epoch(fashion, change, error, message):
     net = helpers.lenet("seed")
     batches = count_training_batches(net)
@@ -169,13 +228,18 @@ def test_bad_data_is_refused_before_any_epoch(fashion, change, error, message):
     assert batches[0] == 0
 
 
-@pytest.mark.parametrize("arguments, message", [
-    (dict(epochs=0), "epochs must be an int ≥ 1, got 0"),
-    (dict(batch_size=2.5), "batch_size must be an int ≥ 1, got 2.5"),
-    (dict(lr=-0.1), "lr must be > 0, got -0.1"),
-])
-def test_bad_settings_are_refused(fashion, arguments, message):
-    with pytest.raises(ValueError, match=message):
+@pytest.mark.parametrize(
+    "arguments, error, message",
+    [
+        (dict(epochs=0), ValueError, "epochs must be an int ≥ 1, got 0"),
+        (dict(batch_size=2.5), TypeError, "batch_size must be an int, got float 2.5"),
+        (dict(seed=-1), ValueError, "seed must be an int ≥ 0, got -1"),
+        (dict(lr=-0.1), ValueError, "lr must be > 0, got -0.1"),
+        (dict(lr="0.1"), TypeError, "lr must be a number, got str"),
+    ],
+)
+def test_bad_settings_are_refused(fashion, arguments, error, message):
+    with pytest.raises(error, match=message):
         helpers.train(helpers.lenet("seed"), small(fashion), progress=False, **arguments)
 
 
@@ -185,17 +249,33 @@ def test_train_refuses_something_that_is_not_a_network(fashion):
 
 
 def test_plot_history_draws_the_history(fashion):
-    history = dict(epoch=[1, 2], train_loss=[1.0, 0.5], train_acc=[0.6, 0.8], test_loss=[1.1, 0.7],
-                   test_acc=[0.55, 0.75], seconds=[1.0, 1.0])
+    history = dict(
+        epoch=[1, 2],
+        train_loss=[1.0, 0.5],
+        train_acc=[0.6, 0.8],
+        test_loss=[1.1, 0.7],
+        test_acc=[0.55, 0.75],
+        seconds=[1.0, 1.0],
+    )
     fig = helpers.plot_history(history)
     loss_ax, acc_ax = fig.axes
-    assert [list(line.get_ydata()) for line in loss_ax.lines] == [history["train_loss"], history["test_loss"]]
-    assert [list(line.get_ydata()) for line in acc_ax.lines] == [history["train_acc"], history["test_acc"]]
+    assert [list(line.get_ydata()) for line in loss_ax.lines] == [
+        history["train_loss"],
+        history["test_loss"],
+    ]
+    assert [list(line.get_ydata()) for line in acc_ax.lines] == [
+        history["train_acc"],
+        history["test_acc"],
+    ]
 
 
 def test_live_plot_redraws_after_every_epoch(fashion, monkeypatch):
     drawn = []
-    monkeypatch.setattr(helpers._LivePlot, "__init__", lambda self, epochs: None)
-    monkeypatch.setattr(helpers._LivePlot, "update", lambda self, history: drawn.append(list(history["epoch"])))
-    helpers.train(helpers.lenet("seed"), small(fashion, 256, 128), epochs=2, progress=False, live_plot=True)
+    monkeypatch.setattr(training.LivePlot, "__init__", lambda self, epochs: None)
+    monkeypatch.setattr(
+        training.LivePlot, "update", lambda self, history: drawn.append(list(history["epoch"]))
+    )
+    helpers.train(
+        helpers.lenet("seed"), small(fashion, 256, 128), epochs=2, progress=False, live_plot=True
+    )
     assert drawn == [[1], [1, 2]]

@@ -1,0 +1,320 @@
+"""Training LeNet: the loop with checkpoints, evaluation, prediction and a progress line.
+
+The data sit on the device as tensors and batches are cut by index from a seeded permutation, so a
+run is reproducible and no DataLoader workers are needed for 28×28 images.
+"""
+
+from numbers import Real
+from pathlib import Path
+from time import perf_counter
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from convlab.checkpoints import load_checkpoint, save_checkpoint
+from convlab.plotting import figure_png, history_figure
+from helpers import check_int, check_tensor, standardize
+
+HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds")
+
+
+def pick_device():
+    """The fastest device present: CUDA, then Apple's MPS, then the CPU."""
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def _check_net(net):
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+
+
+def predict(net, images, batch_size=1000):
+    """Class predictions (N int64) of ``net`` for N×1×28×28 images in [0, 1], on the net's device.
+
+    Switches the net to evaluation mode (batch-norm then uses its running statistics).
+    """
+    _check_net(net)
+    check_tensor("images", images, (4,), "N×1×28×28")
+    device = next(net.parameters()).device
+    net.eval()
+    with torch.inference_mode():
+        return torch.cat(
+            [
+                net(standardize(images[i : i + batch_size].to(device))).argmax(dim=1).cpu()
+                for i in range(0, len(images), batch_size)
+            ]
+        )
+
+
+def _check_labels(name, labels, images_name, images, num_classes):
+    """Raise unless ``labels`` is 1-D int64, one class in 0..num_classes-1 per image."""
+    if not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64:
+        got = f"dtype {labels.dtype}" if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise TypeError(f"{name} must be a 1-D int64 tensor of class indices, got {got}")
+    if labels.dim() != 1:
+        raise ValueError(f"{name} must be a 1-D tensor, got shape {tuple(labels.shape)}")
+    if len(labels) != len(images):
+        raise ValueError(
+            f"{name} must have one label per image: got {len(labels)} labels "
+            f"for {len(images)} {images_name}"
+        )
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(
+            f"{name} must lie in 0..{num_classes - 1} (the network has {num_classes} outputs), "
+            f"got values from {labels.min().item()} to {labels.max().item()}"
+        )
+
+
+def _check_training_data(net, data):
+    """Raise before any epoch unless ``data`` fits ``net``: image shapes, label range, lengths."""
+    fields = ("train_images", "train_labels", "test_images", "test_labels")
+    if not all(hasattr(data, field) for field in fields):
+        raise TypeError(
+            f"data must have the fields {', '.join(fields)} (e.g. helpers.FashionMNIST), "
+            f"got {type(data).__name__}"
+        )
+    check_tensor("data.train_images", data.train_images, (4,), "N×1×28×28")
+    check_tensor("data.test_images", data.test_images, (4,), "N×1×28×28")
+    train_shape, test_shape = (tuple(x.shape[1:]) for x in (data.train_images, data.test_images))
+    if train_shape != test_shape:
+        raise ValueError(
+            f"data.train_images and data.test_images must hold images of the same shape, "
+            f"got {train_shape} and {test_shape}"
+        )
+    was_training = net.training
+    net.eval()  # a probe in eval mode changes no batch-norm statistics
+    try:
+        with torch.inference_mode():
+            probe = net(data.train_images[:1].to(next(net.parameters()).device))
+    except RuntimeError as error:
+        raise ValueError(
+            f"data.train_images has images of shape {train_shape}, which the network cannot take "
+            f"(LeNet expects 1×28×28): {error}"
+        ) from error
+    finally:
+        net.train(was_training)
+    if probe.dim() != 2:
+        raise ValueError(f"net must output N×classes logits, got shape {tuple(probe.shape)}")
+    classes = probe.shape[1]
+    _check_labels(
+        "data.train_labels", data.train_labels, "train images", data.train_images, classes
+    )
+    _check_labels("data.test_labels", data.test_labels, "test images", data.test_images, classes)
+
+
+def _check_settings(epochs, batch_size, lr, seed):
+    check_int("epochs", epochs, 1)
+    check_int("batch_size", batch_size, 1)
+    check_int("seed", seed, 0)
+    if not isinstance(lr, Real) or isinstance(lr, bool):
+        raise TypeError(f"lr must be a number, got {type(lr).__name__} {lr!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be > 0, got {lr!r}")
+
+
+def shift_and_flip(images, generator):
+    """Augment an N×C×h×w batch on its device: random horizontal flips, shifts of up to 2 pixels."""
+    n, _, h, w = images.shape
+    flip = torch.rand(n, generator=generator).to(images.device) < 0.5
+    images = torch.where(flip[:, None, None, None], images.flip(-1), images)
+    # pad with the value of a background pixel, then cut a h×w window at a random offset per image
+    padded = F.pad(images, (2, 2, 2, 2), value=standardize(torch.tensor(0.0)).item())
+    dy, dx = torch.randint(0, 5, (2, n), generator=generator).to(images.device)
+    rows = (dy[:, None] + torch.arange(h, device=images.device))[:, None, :, None]
+    cols = (dx[:, None] + torch.arange(w, device=images.device))[:, None, None, :]
+    batch = torch.arange(n, device=images.device)[:, None, None, None]
+    channel = torch.arange(images.shape[1], device=images.device)[None, :, None, None]
+    return padded[batch, channel, rows, cols]
+
+
+def evaluate(net, images, labels, batch_size=1000):
+    """Mean cross-entropy and accuracy of ``net`` on standardised images already on its device."""
+    net.eval()
+    total_loss, correct = 0.0, 0
+    with torch.inference_mode():
+        for i in range(0, len(images), batch_size):
+            logits = net(images[i : i + batch_size])
+            y = labels[i : i + batch_size]
+            total_loss += F.cross_entropy(logits, y, reduction="sum").item()
+            correct += (logits.argmax(dim=1) == y).sum().item()
+    return total_loss / len(images), correct / len(images)
+
+
+class NotebookLine:
+    """A file for tqdm that shows the bar's latest state in one notebook output, updated in place.
+
+    A saved notebook then holds the finished bar as plain text, readable without a kernel (a tqdm
+    widget would be saved as its first state, "0%", since widget state is not saved).
+    """
+
+    def __init__(self):
+        from IPython.display import display
+
+        self.handle = display({"text/plain": ""}, raw=True, display_id=True)
+
+    def write(self, text):
+        line = text.strip("\r\n")
+        if line:
+            self.handle.update({"text/plain": line}, raw=True)
+
+    def flush(self):
+        pass
+
+
+def _in_notebook():
+    from IPython import get_ipython
+
+    return getattr(get_ipython(), "kernel", None) is not None
+
+
+def progress_bar(total, initial, enabled):
+    """One tqdm bar over all training steps: in place in a notebook, on stderr elsewhere."""
+    from tqdm import tqdm
+
+    file = NotebookLine() if enabled and _in_notebook() else None
+    return tqdm(
+        total=total,
+        initial=initial,
+        disable=not enabled,
+        file=file,
+        unit="step",
+        mininterval=0.5,
+        ncols=100,
+    )
+
+
+class LivePlot:
+    """A loss/accuracy plot that redraws in place in a notebook after every epoch."""
+
+    def __init__(self, epochs):
+        from IPython.display import display
+
+        self.epochs = epochs
+        self.handle = display(display_id=True)
+
+    def update(self, history):
+        from IPython.display import Image
+
+        self.handle.update(Image(figure_png(history_figure(history, self.epochs))))
+
+
+def train(
+    net,
+    data,
+    epochs=10,
+    batch_size=64,
+    lr=0.15,
+    momentum=0.9,
+    weight_decay=0.0,
+    label_smoothing=0.0,
+    augment=False,
+    seed=0,
+    device=None,
+    checkpoint=None,
+    progress=True,
+    live_plot=False,
+):
+    """Train ``net`` with cross-entropy and SGD (momentum, one-cycle learning-rate schedule).
+
+    data: anything with train_images N×1×28×28 float in [0, 1], train_labels N int64,
+    test_images, test_labels (e.g. ``load_fashion_mnist()``). The images are standardised and moved
+    to ``device`` (None: CUDA, then MPS, then CPU) once; batches are cut by index from a seeded
+    permutation. ``lr`` is the schedule's peak. ``augment=True`` adds random flips and 2-pixel
+    shifts. ``checkpoint``: a file path; the run state is saved there after every epoch and, if the
+    file exists, training resumes from it. ``progress`` shows one progress bar (in place in a
+    notebook), ``live_plot`` redraws the loss/accuracy plot in a notebook after every epoch.
+
+    Returns the history: a dict of per-epoch lists (epoch, train_loss, train_acc, test_loss,
+    test_acc, seconds). The same seed, data and settings give the same weights and history
+    (``seed`` also re-seeds torch's global generator, for layers such as dropout that draw from it).
+    """
+    _check_net(net)
+    _check_settings(epochs, batch_size, lr, seed)
+    device = pick_device() if device is None else torch.device(device)
+    net.to(device)
+    _check_training_data(net, data)
+
+    train_x, test_x = (standardize(x).to(device) for x in (data.train_images, data.test_images))
+    train_y, test_y = data.train_labels.to(device), data.test_labels.to(device)
+    steps_per_epoch = -(-len(train_x) // batch_size)
+    optimizer = torch.optim.SGD(
+        net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay
+    )
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, epochs=epochs, steps_per_epoch=steps_per_epoch
+    )
+    generator = torch.Generator().manual_seed(seed)  # shuffling and augmentation, checkpointed
+    torch.manual_seed(seed)  # for layers that draw from the global generator
+    config = dict(
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        label_smoothing=label_smoothing,
+        augment=augment,
+        seed=seed,
+        train_size=len(train_x),
+        test_size=len(test_x),
+    )
+    history = {key: [] for key in HISTORY_KEYS}
+    if checkpoint is not None and Path(checkpoint).exists():
+        history = load_checkpoint(checkpoint, config, net, optimizer, scheduler, generator)
+
+    live = LivePlot(epochs) if live_plot else None
+    done = len(history["epoch"])
+    with progress_bar(epochs * steps_per_epoch, done * steps_per_epoch, progress) as bar:
+        for epoch in range(done + 1, epochs + 1):
+            start = perf_counter()
+            net.train()
+            order = torch.randperm(len(train_x), generator=generator).to(device)
+            loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
+            for i in range(0, len(train_x), batch_size):
+                index = order[i : i + batch_size]
+                x, y = train_x[index], train_y[index]
+                if augment:
+                    x = shift_and_flip(x, generator)
+                logits = net(x)
+                loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                scheduler.step()
+                # summed on the device, read once per epoch: no per-batch synchronisation
+                loss_sum += loss.detach() * len(y)
+                correct += (logits.argmax(dim=1) == y).sum()
+                bar.update()
+            test_loss, test_acc = evaluate(net, test_x, test_y)
+            values = (
+                epoch,
+                loss_sum.item() / len(train_x),
+                correct.item() / len(train_x),
+                test_loss,
+                test_acc,
+                perf_counter() - start,
+            )
+            for key, value in zip(HISTORY_KEYS, values):
+                history[key].append(value)
+            bar.set_postfix_str(f"epoch {epoch}/{epochs}, test accuracy {test_acc:.3f}")
+            if checkpoint is not None:
+                save_checkpoint(
+                    checkpoint,
+                    dict(
+                        config=config,
+                        history=history,
+                        model=net.state_dict(),
+                        optimizer=optimizer.state_dict(),
+                        scheduler=scheduler.state_dict(),
+                        generator=generator.get_state(),
+                        torch_rng=torch.get_rng_state(),
+                    ),
+                )
+            if live is not None:
+                live.update(history)
+    net.eval()
+    return history

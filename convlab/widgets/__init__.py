@@ -1,0 +1,15 @@
+"""The series' interactive widgets, each on the shared ``LessonWidget`` base."""
+
+from convlab.widgets.base import LessonWidget
+from convlab.widgets.conv_shape import ConvShapeExplorer
+from convlab.widgets.kernel_editor import KERNEL_ENTRY_BOUND, KernelEditor, editor_presets
+from convlab.widgets.pooling import PoolingExplorer
+
+__all__ = [
+    "KERNEL_ENTRY_BOUND",
+    "ConvShapeExplorer",
+    "KernelEditor",
+    "LessonWidget",
+    "PoolingExplorer",
+    "editor_presets",
+]

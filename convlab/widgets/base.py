@@ -1,0 +1,68 @@
+"""What every widget of the series shares, written once.
+
+A widget is a model plus a view, as in the ipywidgets documentation: the model is the state the
+widget computes (traitlets, so tests and other code can read and observe it without a browser); the
+view is a tree of ipywidgets in ``self.ui``, which Jupyter shows when the object is a cell's value.
+"""
+
+from contextlib import contextmanager
+
+import ipywidgets as widgets
+import traitlets
+
+from convlab.plotting import figure_png
+
+
+def png_width(png):
+    """Width in pixels stored in a PNG's header."""
+    return int.from_bytes(png[16:20], "big")
+
+
+class LessonWidget(traitlets.HasTraits):
+    """Base of the series' widgets: display, an error message, a re-entrancy guard, pictures.
+
+    Subclasses build their controls, put the view in ``self.ui`` (with ``self.message_html`` where
+    the message belongs), and observe their controls. ``message`` is the reason the current setting
+    is invalid ("" when it is valid); setting it updates the red line in the view.
+    """
+
+    message = traitlets.Unicode("")
+
+    def __init__(self, css_prefix):
+        super().__init__()
+        self.message_html = widgets.HTML()
+        self.message_html.add_class(f"{css_prefix}-message")
+        self._quiet = False
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.ui._repr_mimebundle_(**kwargs)
+
+    @traitlets.observe("message")
+    def _show_message(self, change):
+        text = change["new"]
+        self.message_html.value = f"<span style='color:#b00'>{text}</span>" if text else ""
+
+    @contextmanager
+    def quietly(self):
+        """Set controls inside this block without their callbacks reacting (they check ``busy``)."""
+        self._quiet = True
+        try:
+            yield
+        finally:
+            self._quiet = False
+
+    @property
+    def busy(self):
+        """True while the widget itself sets its controls: observers return at once."""
+        return self._quiet
+
+    def show_png(self, image, png, cap_width=False):
+        """Show PNG bytes in an ``ipywidgets.Image``; ``cap_width`` never enlarges the picture."""
+        if cap_width:
+            image.layout.max_width = f"{png_width(png)}px"
+        image.value = png
+        return png
+
+    def show_figure(self, image, fig, cap_width=False):
+        """Render a matplotlib figure into an ``ipywidgets.Image``, close it, return the PNG."""
+        return self.show_png(image, figure_png(fig), cap_width)

@@ -1,0 +1,355 @@
+"""KernelEditor (notebook 02): type a kernel, see its feature map (特征映射) on an image."""
+
+import io
+
+import ipywidgets as widgets
+import torch
+from matplotlib.figure import Figure
+
+from convlab.plotting import write_values
+from convlab.widgets.base import LessonWidget
+from helpers import check_choice, check_tensor, classic_kernels, corr2d_vectorized, edge_image
+
+KERNEL_ENTRY_BOUND = 10.0  # each kernel entry in the editor lies in [−10, 10]
+EDITOR_SIZES = (3, 5)
+
+
+def embed_centred(kernel, size):
+    """Place a kh×kw kernel in the middle of a size×size zero kernel (one cell up/left of centre
+    when kh or kw is even). kernel: kh×kw with kh, kw ≤ size  →  size×size."""
+    kh, kw = kernel.shape
+    top, left = (size - kh) // 2, (size - kw) // 2
+    embedded = torch.zeros(size, size)
+    embedded[top : top + kh, left : left + kw] = kernel
+    return embedded
+
+
+def crop_centre(kernel, size):
+    """The middle size×size block of a larger square kernel."""
+    start = (kernel.shape[0] - size) // 2
+    return kernel[start : start + size, start : start + size]
+
+
+def editor_presets(size):
+    """The KernelEditor's named kernels as size×size tensors (size 3 or 5).
+
+    The ``classic_kernels`` are embedded centred in zeros; at size 5 the two blurs average over the
+    whole 5×5 window instead (the Gaussian one with binomial weights 1 4 6 4 1).
+    """
+    if not isinstance(size, int) or isinstance(size, bool):
+        raise TypeError(f"size must be an int (3 or 5), got {type(size).__name__} {size!r}")
+    check_choice("size", size, EDITOR_SIZES)
+    classic = classic_kernels()
+    labels = {
+        "identity": "identity",
+        "box blur": "box_blur",
+        "Gaussian blur": "gaussian_blur",
+        "sharpen": "sharpen",
+        "Sobel x": "sobel_x",
+        "Sobel y": "sobel_y",
+        "Laplacian": "laplacian",
+        "emboss": "emboss",
+        "edge [1, -1]": "edge",
+    }
+    presets = {label: embed_centred(classic[name], size) for label, name in labels.items()}
+    if size == 5:
+        binomial = torch.tensor([1.0, 4.0, 6.0, 4.0, 1.0])
+        presets["box blur"] = torch.full((5, 5), 1 / 25)
+        presets["Gaussian blur"] = torch.outer(binomial, binomial) / 256
+    return presets
+
+
+def _check_labels(labels, images, classes):
+    if not isinstance(labels, torch.Tensor) or labels.is_floating_point():
+        got = f"dtype {labels.dtype}" if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise TypeError(
+            f"labels must be an integer tensor with one class index per image, got {got}"
+        )
+    if labels.dim() != 1:
+        raise ValueError(f"labels must be a 1-D tensor, got shape {tuple(labels.shape)}")
+    if len(labels) != len(images):
+        raise ValueError(
+            f"labels must have one entry per image: "
+            f"got {len(labels)} labels for {len(images)} images"
+        )
+    if labels.min() < 0 or labels.max() >= len(classes):
+        raise ValueError(
+            f"labels must lie in 0..{len(classes) - 1} (one per class name), "
+            f"got {int(labels.min())}..{int(labels.max())}"
+        )
+
+
+def check_editor_images(images, labels, classes):
+    """Return (images n×h×w, labels n, class names), or (None, None, []) without images."""
+    if images is None:
+        if labels is not None or classes is not None:
+            raise ValueError(
+                "labels and classes describe images: pass images too, or none of the three"
+            )
+        return None, None, []
+    check_tensor("images", images, (3, 4), "n×h×w or n×1×h×w")
+    if images.dim() == 4:
+        if images.shape[1] != 1:
+            raise ValueError(
+                f"images must have one channel (n×1×h×w), got shape {tuple(images.shape)}"
+            )
+        images = images[:, 0]
+    images = images.detach().cpu()
+    if min(images.shape[-2:]) < max(EDITOR_SIZES):
+        raise ValueError(
+            f"images must be at least 5×5 so a 5×5 kernel fits, got shape {tuple(images.shape)}"
+        )
+    if classes is None and isinstance(labels, torch.Tensor) and labels.numel():
+        classes = [str(c) for c in range(int(labels.max()) + 1)]
+    _check_labels(labels, images, classes or [])
+    return images, labels, list(classes)
+
+
+class FeatureMapFigure:
+    """The KernelEditor's picture: the input (grey), its feature map and the feature map after ReLU
+    side by side. Both maps share one colour bar: a diverging scale centred on 0 (blue < 0 < red),
+    so the ReLU panel is the feature map with its blue part gone. Arrays of ≤ 64 values get them
+    written in.
+
+    The figure is built once and afterwards only its data change, because building axes and colour
+    bars is most of the cost of a picture; another image or kernel shape rebuilds it. The layout is
+    fixed, so it is saved without a tight bounding box (which would draw it twice) and kept open.
+    """
+
+    def __init__(self):
+        self._shapes = None
+
+    def _build(self, image_shape, map_shape):
+        self.fig = Figure(figsize=(10, 3.4), dpi=80)  # not pyplot: nothing keeps it globally
+        self.axes = [self.fig.add_axes([0.01 + 0.3 * i, 0.03, 0.27, 0.8]) for i in range(3)]
+        panels = ((image_shape, "gray"), (map_shape, "RdBu_r"), (map_shape, "RdBu_r"))
+        self.shown = [
+            ax.imshow(torch.zeros(shape).numpy(), cmap=cmap)
+            for ax, (shape, cmap) in zip(self.axes, panels)
+        ]
+        bar_axes = self.fig.add_axes([0.915, 0.08, 0.015, 0.7])
+        self.colorbar = self.fig.colorbar(self.shown[1], cax=bar_axes)
+        for ax in self.axes:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        self.value_labels = []
+        self._shapes = (image_shape, map_shape)
+
+    def png(self, image, feature_map, relu_map, image_title, map_title):
+        """PNG bytes of the three panels. image: h×w; feature_map and relu_map: h'×w'."""
+        if self._shapes != (tuple(image.shape), tuple(feature_map.shape)):
+            self._build(tuple(image.shape), tuple(feature_map.shape))
+        limit = max(feature_map.abs().max().item(), 1e-6)  # symmetric: 0 at the centre colour
+        panels = (image, feature_map, relu_map)
+        for shown, values in zip(self.shown, panels):
+            shown.set_data(values.numpy())
+        self.shown[0].set_clim(image.min().item(), image.max().item())
+        for shown in self.shown[1:]:
+            shown.set_clim(-limit, limit)
+        self.colorbar.set_ticks([-limit, 0, limit], labels=[f"{-limit:.3g}", "0", f"{limit:.3g}"])
+        for ax, title in zip(self.axes, (image_title, map_title, map_title + " after ReLU")):
+            ax.set_title(title, fontsize=12)
+        self._write_values(panels, limit)
+        buffer = io.BytesIO()
+        self.fig.savefig(buffer, format="png")
+        return buffer.getvalue()
+
+    def _write_values(self, panels, limit):
+        for label in self.value_labels:
+            label.remove()
+        self.value_labels = []
+        image_middle = (panels[0].max() + panels[0].min()).item() / 2
+        darkness = (lambda v: v < image_middle, lambda v: abs(v) > 0.6 * limit)
+        for ax, values, dark in zip(self.axes, panels, (darkness[0], darkness[1], darkness[1])):
+            if values.numel() <= 64:
+                self.value_labels += write_values(ax, values, dark, fontsize=10)
+
+
+class KernelEditor(LessonWidget):
+    """Type a 3×3 or 5×5 kernel (or pick a preset) and see its feature map (特征映射) on an image.
+
+    Pictures, side by side: the input, ``corr2d_vectorized(input, kernel)`` on a diverging colour
+    map centred on 0, and the same map after ReLU. Display the object as the last expression of a
+    cell.
+
+    images: optional n×1×h×w or n×h×w float tensor (e.g. Fashion-MNIST test images, h, w ≥ 5);
+    labels: n integer class indices (needed with images); classes: class names (default "0", …).
+    Without images only the 6×8 ``edge_image`` can be chosen.
+
+    Controls: ``size`` (3 or 5), ``cells`` (size×size nested list of BoundedFloatText in
+    [−10, 10]), ``preset`` (Dropdown: the ``editor_presets`` plus "custom", which an edited cell
+    selects), ``image_source`` ("edge" or "dataset"), ``image_class`` (−1 for all classes, else a
+    class index), ``image_index`` (the n-th image among those of the chosen class).
+    Computed state: ``kernel`` (size×size tensor read from the cells), ``image`` (h×w input shown),
+    ``feature_map`` ((h−k+1)×(w−k+1)), ``relu_map``, ``redraw_count``, ``figure_png`` (PNG bytes).
+    """
+
+    def __init__(self, images=None, labels=None, classes=None, preset="Sobel x", size=3):
+        self._images, self._labels, self._classes = check_editor_images(images, labels, classes)
+        presets = editor_presets(size)
+        check_choice("preset", preset, list(presets))
+        super().__init__("kernel")
+        self.redraw_count = 0
+        self._figure = FeatureMapFigure()
+        self.size = widgets.Dropdown(
+            options=[("3×3", 3), ("5×5", 5)], value=size, description="kernel size"
+        )
+        self.preset = widgets.Dropdown(
+            options=[*presets, "custom"], value=preset, description="preset"
+        )
+        self.preset.add_class("kernel-preset")
+        self.grid = widgets.GridBox()
+        self._build_cells(presets[preset])
+        self._build_image_chooser()
+        self.summary = widgets.HTML()
+        self.picture = widgets.Image(format="png")
+        self.picture.add_class("kernel-feature-map")
+        controls = widgets.VBox(
+            [
+                self.size,
+                self.preset,
+                self.grid,
+                self.image_source,
+                self.image_class,
+                self.image_index,
+                self.summary,
+            ]
+        )
+        self.ui = widgets.VBox([controls, self.picture])
+        self.size.observe(self._on_size_change, names="value")
+        self.preset.observe(self._on_preset_change, names="value")
+        for control in (self.image_source, self.image_class, self.image_index):
+            control.observe(self._on_image_change, names="value")
+        self.redraw()
+
+    def _build_cells(self, kernel):
+        """Fill ``self.grid`` with one BoundedFloatText per kernel entry (k×k kernel)."""
+        k = kernel.shape[0]
+        self.cells = [
+            [
+                widgets.BoundedFloatText(
+                    value=kernel[i, j].item(),
+                    min=-KERNEL_ENTRY_BOUND,
+                    max=KERNEL_ENTRY_BOUND,
+                    step=0.1,
+                    layout=widgets.Layout(width="72px"),
+                )
+                for j in range(k)
+            ]
+            for i in range(k)
+        ]
+        for cell in self._all_cells():
+            cell.add_class("kernel-cell")
+            cell.observe(self._on_cell_change, names="value")
+        self.grid.children = self._all_cells()
+        self.grid.layout = widgets.Layout(
+            grid_template_columns=f"repeat({k}, 76px)", grid_gap="4px", margin="4px 0 8px 90px"
+        )
+
+    def _build_image_chooser(self):
+        sources = [("6×8 edge image", "edge")]
+        if self._images is not None:
+            sources.append(("Fashion-MNIST test image", "dataset"))
+        self.image_source = widgets.Dropdown(
+            options=sources, value=sources[-1][1], description="image"
+        )
+        present = sorted(set(self._labels.tolist())) if self._labels is not None else []
+        options = [("all classes", -1)] + [(self._classes[c], c) for c in present]
+        self.image_class = widgets.Dropdown(options=options, value=-1, description="class")
+        count = len(self._images) if self._images is not None else 1
+        self._indices_of_class = {-1: torch.arange(count)}
+        self._indices_of_class.update({c: (self._labels == c).nonzero().flatten() for c in present})
+        self.image_index = widgets.BoundedIntText(
+            value=0, min=0, max=count - 1, description="index"
+        )
+        self._enable_dataset_controls()
+
+    def _all_cells(self):
+        return [cell for row in self.cells for cell in row]
+
+    def _enable_dataset_controls(self):
+        disabled = self.image_source.value == "edge"
+        self.image_class.disabled = self.image_index.disabled = disabled
+
+    @property
+    def kernel(self):
+        """The kernel in the cells, size×size float32."""
+        values = [[cell.value for cell in row] for row in self.cells]
+        return torch.tensor(values, dtype=torch.float32)
+
+    @property
+    def image(self):
+        """The chosen input image, h×w."""
+        if self.image_source.value == "edge":
+            return edge_image()
+        return self._images[self._image_number()]
+
+    def _image_number(self):
+        return self._indices_of_class[self.image_class.value][self.image_index.value].item()
+
+    def _image_title(self):
+        if self.image_source.value == "edge":
+            return "input: 6×8 edge image"
+        number = self._image_number()
+        return f"input: test image {number} ({self._classes[self._labels[number]]})"
+
+    def _on_cell_change(self, change):
+        if self.busy:
+            return
+        with self.quietly():
+            self.preset.value = "custom"
+        self.redraw()
+
+    def _on_preset_change(self, change):
+        if self.busy or change["new"] == "custom":
+            return  # choosing "custom" keeps the kernel that is in the cells
+        kernel = editor_presets(self.size.value)[change["new"]]
+        with self.quietly():
+            for cell, value in zip(self._all_cells(), kernel.flatten().tolist()):
+                cell.value = value
+        self.redraw()
+
+    def _on_size_change(self, change):
+        """Rebuild the grid: a preset is taken at the new size, a custom kernel is zero padded or
+        cropped."""
+        if self.preset.value != "custom":
+            kernel = editor_presets(change["new"])[self.preset.value]
+        elif change["new"] > change["old"]:
+            kernel = embed_centred(self.kernel, change["new"])
+        else:
+            kernel = crop_centre(self.kernel, change["new"])
+        self._build_cells(kernel)
+        self.redraw()
+
+    def _on_image_change(self, change):
+        if self.busy:
+            return
+        if change["owner"] is self.image_class:
+            # a class has fewer images: restart at its first one, and draw once below
+            count = len(self._indices_of_class[change["new"]])
+            with self.quietly():
+                self.image_index.value = 0
+                self.image_index.max = count - 1
+        self._enable_dataset_controls()
+        self.redraw()
+
+    def redraw(self):
+        """Recompute the feature map from the current image and kernel and redraw the pictures."""
+        image, kernel = self.image, self.kernel
+        self.feature_map = corr2d_vectorized(image, kernel)
+        self.relu_map = self.feature_map.clamp(min=0)
+        png = self._figure.png(
+            image,
+            self.feature_map,
+            self.relu_map,
+            self._image_title(),
+            f"feature map ({self.preset.value})",
+        )
+        self.figure_png = self.show_png(self.picture, png)
+        h, w = self.feature_map.shape
+        fmap = self.feature_map
+        self.summary.value = (
+            f"feature map {h}×{w}: min {fmap.min().item():.3g}, max {fmap.max().item():.3g}; "
+            f"kernel sum {kernel.sum().item():.3g} (the response to a flat patch of brightness 1)"
+        )
+        self.redraw_count += 1

@@ -1,0 +1,36 @@
+"""Fixtures and helpers shared by the tests."""
+
+import matplotlib
+
+matplotlib.use("Agg")  # tests draw figures without a display
+
+import pytest
+import torch
+
+import helpers
+
+
+@pytest.fixture(scope="session")
+def fashion():
+    """The real Fashion-MNIST, loaded once for the whole session."""
+    return helpers.load_fashion_mnist()
+
+
+def first_examples(data, n_train, n_test):
+    """The first n_train training and n_test test examples of ``data``, as a FashionMNIST."""
+    return helpers.FashionMNIST(
+        data.train_images[:n_train],
+        data.train_labels[:n_train],
+        data.test_images[:n_test],
+        data.test_labels[:n_test],
+        data.classes,
+    )
+
+
+@pytest.fixture
+def one_thread():
+    """One torch thread for the test, so runs are bit-for-bit reproducible across processes."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
