@@ -1,4 +1,4 @@
-# `make lab` opens the series in JupyterLab, `make test` runs every test and notebook.
+# `make lab` opens the series in JupyterLab, `make test` lints and runs every test and notebook.
 # Both create the virtual environment in .venv first if it is missing or out of date.
 VENV := .venv
 PYTHON := $(VENV)/bin/python
@@ -17,7 +17,10 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(VENV)/installed
 	$(PYTHON) -m jupyter lab $(ALLOW_ROOT) notebooks/01_cross_correlation.ipynb
 
+# Lint and format checks first (seconds), then every test and notebook.
 test: $(VENV)/installed
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m pytest
 
 figures: $(VENV)/installed

@@ -35,6 +35,25 @@ class FashionMNIST(NamedTuple):
     classes: list
 
 
+def check_labels(name, labels, num_images, num_classes):
+    """Raise unless ``labels`` is 1-D int64, holding one class in 0..num_classes-1 per image."""
+    if not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64:
+        got = f"dtype {labels.dtype}" if isinstance(labels, torch.Tensor) else type(labels).__name__
+        raise TypeError(f"{name} must be a 1-D int64 tensor of class indices, got {got}")
+    if labels.dim() != 1:
+        raise ValueError(f"{name} must be a 1-D tensor, got shape {tuple(labels.shape)}")
+    if len(labels) != num_images:
+        raise ValueError(
+            f"{name} must have one label per image: "
+            f"got {len(labels)} labels for {num_images} images"
+        )
+    if labels.min() < 0 or labels.max() >= num_classes:
+        raise ValueError(
+            f"{name} must lie in 0..{num_classes - 1} (one per class), "
+            f"got values from {labels.min().item()} to {labels.max().item()}"
+        )
+
+
 def raw_folder(root):
     """Where torchvision keeps the four decompressed IDX files under ``root``."""
     return Path(root) / "FashionMNIST" / "raw"

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from convlab.checkpoints import load_checkpoint, save_checkpoint
+from convlab.data import check_labels
 from convlab.plotting import figure_png, history_figure
 from helpers import check_int, check_tensor, standardize
 
@@ -51,25 +52,6 @@ def predict(net, images, batch_size=1000):
         )
 
 
-def _check_labels(name, labels, images_name, images, num_classes):
-    """Raise unless ``labels`` is 1-D int64, one class in 0..num_classes-1 per image."""
-    if not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64:
-        got = f"dtype {labels.dtype}" if isinstance(labels, torch.Tensor) else type(labels).__name__
-        raise TypeError(f"{name} must be a 1-D int64 tensor of class indices, got {got}")
-    if labels.dim() != 1:
-        raise ValueError(f"{name} must be a 1-D tensor, got shape {tuple(labels.shape)}")
-    if len(labels) != len(images):
-        raise ValueError(
-            f"{name} must have one label per image: got {len(labels)} labels "
-            f"for {len(images)} {images_name}"
-        )
-    if labels.min() < 0 or labels.max() >= num_classes:
-        raise ValueError(
-            f"{name} must lie in 0..{num_classes - 1} (the network has {num_classes} outputs), "
-            f"got values from {labels.min().item()} to {labels.max().item()}"
-        )
-
-
 def _check_training_data(net, data):
     """Raise before any epoch unless ``data`` fits ``net``: image shapes, label range, lengths."""
     fields = ("train_images", "train_labels", "test_images", "test_labels")
@@ -101,10 +83,8 @@ def _check_training_data(net, data):
     if probe.dim() != 2:
         raise ValueError(f"net must output N×classes logits, got shape {tuple(probe.shape)}")
     classes = probe.shape[1]
-    _check_labels(
-        "data.train_labels", data.train_labels, "train images", data.train_images, classes
-    )
-    _check_labels("data.test_labels", data.test_labels, "test images", data.test_images, classes)
+    check_labels("data.train_labels", data.train_labels, len(data.train_images), classes)
+    check_labels("data.test_labels", data.test_labels, len(data.test_images), classes)
 
 
 def _check_settings(epochs, batch_size, lr, seed):

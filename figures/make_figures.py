@@ -24,6 +24,11 @@ def draw_symbol(ax, x, y, symbol):
     ax.text(x, y, symbol, ha="center", va="center", fontsize=24)
 
 
+def caption(ax, x, y, text, fontsize):
+    """A line under a figure, in the colour of the first window, which it works out."""
+    ax.text(x, y, text, ha="center", fontsize=fontsize, color=WINDOW_COLOURS[0])
+
+
 def new_canvas(width, height):
     fig, ax = plt.subplots(figsize=(width * 0.62, height * 0.62))
     ax.set_xlim(-0.2, width)
@@ -53,14 +58,7 @@ def cross_correlation_figure():
     terms = " + ".join(
         f"{x:g}·{k:g}" for x, k in zip(X[:2, :2].flatten().tolist(), K.flatten().tolist())
     )
-    ax.text(
-        6.3,
-        4.7,
-        f"{terms} = {Y[0, 0].item():g}",
-        ha="center",
-        fontsize=14,
-        color=WINDOW_COLOURS[0],
-    )
+    caption(ax, 6.3, 4.7, f"{terms} = {Y[0, 0].item():g}", fontsize=14)
     save(fig, "cross_correlation.png")
 
 
@@ -89,14 +87,8 @@ def multichannel_figure():
         for c in range(2)
         for x, k in zip(X[c, :2, :2].flatten().tolist(), K[c].flatten().tolist())
     ]
-    ax.text(
-        6.5,
-        9.3,
-        f"({' + '.join(first[:4])}) + ({' + '.join(first[4:])}) = {Y[0, 0].item():g}",
-        ha="center",
-        fontsize=11.5,
-        color=WINDOW_COLOURS[0],
-    )
+    sums = f"({' + '.join(first[:4])}) + ({' + '.join(first[4:])})"
+    caption(ax, 6.5, 9.3, f"{sums} = {Y[0, 0].item():g}", fontsize=11.5)
     save(fig, "multichannel_convolution.png")
 
 

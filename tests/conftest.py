@@ -9,6 +9,15 @@ import torch
 
 import helpers
 
+# The lessons, in order: notebooks/NAME.ipynb (and notebooks/zh/NAME.ipynb in Chinese).
+NOTEBOOK_NAMES = [
+    "01_cross_correlation",
+    "02_edge_detection",
+    "03_multichannel_convolution",
+    "04_pooling",
+    "05_lenet",
+]
+
 
 @pytest.fixture(scope="session")
 def fashion():

@@ -34,16 +34,10 @@ from classroom.release import (
     release,
     student_version,
 )
+from conftest import NOTEBOOK_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
-NOTEBOOK_NAMES = [
-    "01_cross_correlation",
-    "02_edge_detection",
-    "03_multichannel_convolution",
-    "04_pooling",
-    "05_lenet",
-]
 
 
 # --------------------------------------------------------------------------------------------------

@@ -61,18 +61,8 @@ def test_seed_network_is_the_source_definition():
     for layer in net:
         X = layer(X)
         shapes.append(tuple(X.shape[1:]))
-    assert shapes == [
-        (6, 28, 28),
-        (6, 28, 28),
-        (6, 14, 14),
-        (16, 12, 12),
-        (16, 12, 12),
-        (16, 7, 7),
-        (784,),
-        (120,),
-        (120,),
-        (10,),
-    ]
+    shown = " ".join("×".join(map(str, shape)) for shape in shapes)
+    assert shown == "6×28×28 6×28×28 6×14×14 16×12×12 16×12×12 16×7×7 784 120 120 10"
     assert sum(p.numel() for p in net.parameters()) == 97_982
 
 
@@ -205,7 +195,7 @@ def replace(data, **fields):
         (
             lambda d: replace(d, train_labels=d.train_labels[:100]),
             ValueError,
-            r"100 labels for 512 train images",
+            r"100 labels for 512 images",
         ),
         (
             lambda d: replace(d, test_labels=d.test_labels.float()),

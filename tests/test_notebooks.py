@@ -6,14 +6,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from conftest import NOTEBOOK_NAMES
+
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOK_NAMES = [
-    "01_cross_correlation",
-    "02_edge_detection",
-    "03_multichannel_convolution",
-    "04_pooling",
-    "05_lenet",
-]
 NOTEBOOKS = [REPO / "notebooks" / f"{name}.ipynb" for name in NOTEBOOK_NAMES]
 CHINESE_TERMS = {
     "互相关运算": "01_cross_correlation",
@@ -48,21 +43,91 @@ def test_committed_executed_top_to_bottom_without_errors(path):
     )
 
 
+def headings(notebook):
+    """(level, text) of every markdown heading, in order, skipping lines inside code fences."""
+    found = []
+    for cell in notebook.cells:
+        if cell.cell_type != "markdown":
+            continue
+        in_fence = False
+        for line in cell.source.splitlines():
+            if line.startswith("```"):
+                in_fence = not in_fence
+            elif not in_fence and (match := re.match(r"(#+) (.*)", line)):
+                found.append((len(match[1]), match[2]))
+    return found
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_NAMES)
-def test_lesson_shape_and_checked_cells(path):
+def test_lesson_template(path):
+    """Title "NN · …" with an Objective, sections "1. …" to "k. …", Summary, Exercises."""
     notebook = read(path)
-    markdown = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
-    assert re.search(r"objective", markdown, re.IGNORECASE), "a lesson states its objective"
-    assert "## Exercises" in markdown, "a lesson ends with exercises"
+    first = notebook.cells[0]
+    assert first.cell_type == "markdown" and first.source.startswith(f"# {path.stem[:2]} · "), (
+        f"{path.name}: the first cell must start with the title '# {path.stem[:2]} · …'"
+    )
+    assert "**Objective.**" in first.source, (
+        f"{path.name}: the title cell states the **Objective.**"
+    )
+    found = headings(notebook)
+    assert [text for level, text in found if level == 1] == [first.source[2:].splitlines()[0]]
+    sections = [text for level, text in found if level == 2]
+    numbered, closing = sections[:-2], sections[-2:]
+    assert closing == ["Summary", "Exercises"], f"{path.name}: end with Summary, Exercises"
+    for number, text in enumerate(numbered, 1):
+        assert text.startswith(f"{number}. "), f"{path.name}: section {number} is '{text}'"
+    after_exercises = found[found.index((2, "Exercises")) + 1 :]
+    for number, (level, text) in enumerate(after_exercises, 1):
+        assert level == 3 and re.fullmatch(
+            rf"Exercise {number} \((autograded|to think about)\): .+", text
+        ), f"{path.name}: exercise heading {number} is '{text}'"
+    autograded = [text for _, text in after_exercises if "(autograded)" in text]
+    solutions = [c for c in notebook.cells if c.metadata.get("nbgrader", {}).get("solution")]
+    assert len(autograded) == len(solutions), f"{path.name}: one solution cell per autograded one"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_NAMES)
+def test_checked_cells_have_outputs_to_compare(path):
     checked = [
         cell
-        for cell in notebook.cells
+        for cell in read(path).cells
         if cell.cell_type == "code" and "NBVAL_CHECK_OUTPUT" in cell.source
     ]
     assert checked, "stated results must be in # NBVAL_CHECK_OUTPUT cells"
     assert all(cell.outputs for cell in checked), (
         "a checked cell with no stored output checks nothing"
     )
+
+
+def output_texts(cell):
+    for output in cell.get("outputs", []):
+        yield output.get("text", "")
+        yield output.get("data", {}).get("text/plain", "")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_NAMES)
+def test_stored_progress_bars_are_finished(path):
+    """A reader without a kernel sees how training ended, not a bar frozen at its start."""
+    for index, cell in enumerate(read(path).cells):
+        for text in output_texts(cell):
+            for percent in re.findall(r"(\d+)%\|", text):
+                assert percent == "100", (
+                    f"{path.name} cell {index}: stored progress bar at {percent}%"
+                )
+            assert "IntProgress" not in text, f"{path.name} cell {index}: stored progress widget"
+
+
+WRITES = re.compile(r"savefig\(|write_text\(|write_bytes\(|torch\.save\(|open\([^)]*['\"][wa]")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_NAMES)
+def test_notebook_code_writes_no_files_and_uses_no_relative_paths(path):
+    """Running a lesson never rewrites a tracked file, and its code runs from any folder (the
+    Chinese edition runs the same code from notebooks/zh/)."""
+    for index, cell in enumerate(read(path).cells):
+        if cell.cell_type == "code":
+            assert not WRITES.search(cell.source), f"{path.name} cell {index} writes a file"
+            assert "../" not in cell.source, f"{path.name} cell {index} uses a relative path"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_NAMES)

@@ -39,17 +39,10 @@ def test_initial_state_is_two_by_two_max_pooling_of_the_edge_image():
 
 
 # Window, stride, padding: each setting changes few controls from the one before.
-SETTINGS = [
-    (1, 1, 0),
-    (2, 1, 0),
-    (2, 1, 1),
-    (2, 2, 1),
-    (3, 2, 1),
-    (3, 3, 1),
-    (3, 3, 0),
-    (4, 3, 2),
-    (4, 2, 2),
-]
+# fmt: off
+SETTINGS = [(1, 1, 0), (2, 1, 0), (2, 1, 1), (2, 2, 1), (3, 2, 1), (3, 3, 1), (3, 3, 0),
+            (4, 3, 2), (4, 2, 2)]
+# fmt: on
 
 
 def test_every_setting_matches_pytorch(images):

@@ -13,6 +13,22 @@ import traitlets
 from convlab.plotting import figure_png
 
 
+def int_control(kind, description, value, bounds, css_class, label_width, width=None, **options):
+    """A bounded int control (``kind``: IntSlider, BoundedIntText) tagged with a CSS class, by
+    which the browser test finds it. Always both bounds: a control without them clamps silently."""
+    low, high = bounds
+    control = kind(
+        value=value,
+        min=low,
+        max=high,
+        description=description,
+        style={"description_width": label_width},
+        **options,
+    )
+    control.add_class(css_class)
+    return control
+
+
 def png_width(png):
     """Width in pixels stored in a PNG's header."""
     return int.from_bytes(png[16:20], "big")

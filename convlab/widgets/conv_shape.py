@@ -1,10 +1,12 @@
 """ConvShapeExplorer (notebook 01): output size of a convolution, every window position drawn."""
 
+from functools import partial
+
 import ipywidgets as widgets
 from matplotlib.patches import Rectangle
 
 from convlab.plotting import grid_axes, new_figure
-from convlab.widgets.base import LessonWidget
+from convlab.widgets.base import LessonWidget, int_control
 from helpers import check_int, conv_output_shape
 
 
@@ -101,25 +103,15 @@ class ConvShapeExplorer(LessonWidget):
             check_int(name, value, low, high)
         super().__init__("shape")
 
-        def slider(description, value, low, high, css_class):
-            control = widgets.IntSlider(
-                value=value,
-                min=low,
-                max=high,
-                description=description,
-                continuous_update=False,
-                style={"description_width": "110px"},
-            )
-            control.add_class(css_class)
-            return control
-
-        self.input_size = slider("input n", input_size, *self.LIMITS["input_size"], "shape-input")
-        self.kernel_size = slider(
-            "kernel k", kernel_size, *self.LIMITS["kernel_size"], "shape-kernel"
+        slider = partial(
+            int_control, widgets.IntSlider, label_width="110px", continuous_update=False
         )
-        self.padding = slider("padding p", padding, *self.LIMITS["padding"], "shape-padding")
-        self.stride = slider("stride s", stride, *self.LIMITS["stride"], "shape-stride")
-        self.window = slider("window position", 0, 0, 0, "shape-window")
+        limits = self.LIMITS
+        self.input_size = slider("input n", input_size, limits["input_size"], "shape-input")
+        self.kernel_size = slider("kernel k", kernel_size, limits["kernel_size"], "shape-kernel")
+        self.padding = slider("padding p", padding, limits["padding"], "shape-padding")
+        self.stride = slider("stride s", stride, limits["stride"], "shape-stride")
+        self.window = slider("window position", 0, (0, 0), "shape-window")
         self.output_text = widgets.HTML()
         self.output_text.add_class("shape-output")
         # The drawing fills the rest of the row up to its natural width (so it is never blown
@@ -131,17 +123,9 @@ class ConvShapeExplorer(LessonWidget):
             ),
         )
         self.drawing.add_class("shape-drawing")
+        sliders = [self.input_size, self.kernel_size, self.padding, self.stride, self.window]
         controls = widgets.VBox(
-            [
-                self.input_size,
-                self.kernel_size,
-                self.padding,
-                self.stride,
-                self.window,
-                self.output_text,
-                self.message_html,
-            ],
-            layout=widgets.Layout(width="380px"),
+            [*sliders, self.output_text, self.message_html], layout=widgets.Layout(width="380px")
         )
         self.ui = widgets.HBox(
             [controls, self.drawing],

@@ -6,6 +6,7 @@ import ipywidgets as widgets
 import torch
 from matplotlib.figure import Figure
 
+from convlab.data import check_labels
 from convlab.plotting import write_values
 from convlab.widgets.base import LessonWidget
 from helpers import check_choice, check_tensor, classic_kernels, corr2d_vectorized, edge_image
@@ -59,26 +60,6 @@ def editor_presets(size):
     return presets
 
 
-def _check_labels(labels, images, classes):
-    if not isinstance(labels, torch.Tensor) or labels.is_floating_point():
-        got = f"dtype {labels.dtype}" if isinstance(labels, torch.Tensor) else type(labels).__name__
-        raise TypeError(
-            f"labels must be an integer tensor with one class index per image, got {got}"
-        )
-    if labels.dim() != 1:
-        raise ValueError(f"labels must be a 1-D tensor, got shape {tuple(labels.shape)}")
-    if len(labels) != len(images):
-        raise ValueError(
-            f"labels must have one entry per image: "
-            f"got {len(labels)} labels for {len(images)} images"
-        )
-    if labels.min() < 0 or labels.max() >= len(classes):
-        raise ValueError(
-            f"labels must lie in 0..{len(classes) - 1} (one per class name), "
-            f"got {int(labels.min())}..{int(labels.max())}"
-        )
-
-
 def check_editor_images(images, labels, classes):
     """Return (images n×h×w, labels n, class names), or (None, None, []) without images."""
     if images is None:
@@ -101,7 +82,7 @@ def check_editor_images(images, labels, classes):
         )
     if classes is None and isinstance(labels, torch.Tensor) and labels.numel():
         classes = [str(c) for c in range(int(labels.max()) + 1)]
-    _check_labels(labels, images, classes or [])
+    check_labels("labels", labels, len(images), len(classes or []))
     return images, labels, list(classes)
 
 
@@ -204,17 +185,8 @@ class KernelEditor(LessonWidget):
         self.summary = widgets.HTML()
         self.picture = widgets.Image(format="png")
         self.picture.add_class("kernel-feature-map")
-        controls = widgets.VBox(
-            [
-                self.size,
-                self.preset,
-                self.grid,
-                self.image_source,
-                self.image_class,
-                self.image_index,
-                self.summary,
-            ]
-        )
+        image_chooser = [self.image_source, self.image_class, self.image_index]
+        controls = widgets.VBox([self.size, self.preset, self.grid, *image_chooser, self.summary])
         self.ui = widgets.VBox([controls, self.picture])
         self.size.observe(self._on_size_change, names="value")
         self.preset.observe(self._on_preset_change, names="value")

@@ -1,11 +1,13 @@
 """PoolingExplorer (notebook 04): window, stride, padding and mode of ``pool2d`` on an image."""
 
+from functools import partial
+
 import ipywidgets as widgets
 import torch
 from matplotlib.patches import Rectangle
 
 from convlab.plotting import new_figure, show_values
-from convlab.widgets.base import LessonWidget
+from convlab.widgets.base import LessonWidget, int_control
 from helpers import check_choice, check_int, check_tensor, edge_image, pool2d
 
 MODES = ("max", "avg")
@@ -114,18 +116,7 @@ class PoolingExplorer(LessonWidget):
         check_choice("mode", mode, MODES)
         super().__init__("pool")
 
-        def int_box(description, value, low, high, css_class):
-            control = widgets.BoundedIntText(
-                value=value,
-                min=low,
-                max=high,
-                description=description,
-                style={"description_width": "70px"},
-                layout=widgets.Layout(width="150px"),
-            )
-            control.add_class(css_class)
-            return control
-
+        int_box = partial(int_control, widgets.BoundedIntText, label_width="70px", width="150px")
         self.image = widgets.Dropdown(
             options=list(self.images),
             description="image",
@@ -133,9 +124,9 @@ class PoolingExplorer(LessonWidget):
             layout=widgets.Layout(width="320px"),
         )
         self.image.add_class("pool-image")
-        self.pool_size = int_box("pool size", pool_size, 1, self.MAX_POOL_SIZE, "pool-size")
-        self.stride = int_box("stride", stride, 1, self.MAX_STRIDE, "pool-stride")
-        self.padding = int_box("padding", padding, 0, self.MAX_PADDING, "pool-padding")
+        self.pool_size = int_box("pool size", pool_size, (1, self.MAX_POOL_SIZE), "pool-size")
+        self.stride = int_box("stride", stride, (1, self.MAX_STRIDE), "pool-stride")
+        self.padding = int_box("padding", padding, (0, self.MAX_PADDING), "pool-padding")
         # No description: ToggleButtons puts it on a line of its own above the buttons.
         self.mode = widgets.ToggleButtons(
             options=list(MODES),
