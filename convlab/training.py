@@ -132,6 +132,8 @@ class NotebookLine:
     widget would be saved as its first state, "0%", since widget state is not saved).
     """
 
+    encoding = "utf-8"  # tqdm then draws its bar with Unicode blocks, not "#"
+
     def __init__(self):
         from IPython.display import display
 
