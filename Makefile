@@ -3,7 +3,7 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: lab test figures
+.PHONY: lab test figures notebooks
 
 $(VENV)/installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -25,3 +25,10 @@ test: $(VENV)/installed
 
 figures: $(VENV)/installed
 	$(PYTHON) figures/make_figures.py
+
+# Re-execute every lesson top to bottom in place (before committing a changed notebook); widget
+# state is not saved into the notebooks.
+notebooks: $(VENV)/installed
+	$(PYTHON) -m jupyter nbconvert --to notebook --execute --inplace \
+		--ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.store_widget_state=False \
+		notebooks/0*.ipynb
