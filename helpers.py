@@ -185,7 +185,9 @@ def classic_kernels():
     """Hand-designed kernels by name, as float tensors (3×3 except the 1×2 ``edge`` kernel).
 
     ``edge`` [1, −1] responds to vertical edges; Sobel x/y estimate the horizontal/vertical
-    derivative; ``diagonal`` responds to edges along the main diagonal; ``laplacian`` is a
+    derivative; ``diagonal`` is a derivative across the main (\\) diagonal: it responds most to
+    edges running like \\, almost as much to vertical and horizontal ones, and not at all to edges
+    running like / (each / line of the kernel sums to 0); ``laplacian`` is a
     second derivative (responds to any edge and to spots); ``box_blur``/``gaussian_blur`` average.
     """
     kernels = {
@@ -305,8 +307,12 @@ FASHION_MNIST_MEAN, FASHION_MNIST_STD = 0.2860, 0.3530
 
 
 def _xavier_init(net):
-    """Xavier-uniform weights and zero biases for every convolution and linear layer (keeps sigmoid
-    activations out of their flat ends at the start of training)."""
+    """Xavier-uniform weights and zero biases for every convolution and linear layer.
+
+    Xavier (Glorot and Bengio, 2010) draws weights with variance 2 / (fan_in + fan_out), which keeps
+    the variance of the signals (forward) and of the gradients (backward) about the same from layer
+    to layer. d2l's ``train_ch6`` initialises its LeNet the same way.
+    """
     for layer in net.modules():
         if isinstance(layer, (nn.Conv2d, nn.Linear)):
             nn.init.xavier_uniform_(layer.weight)
@@ -318,10 +324,14 @@ def _xavier_init(net):
 def lenet(variant="seed"):
     """Build a LeNet for 1×28×28 images and 10 classes (input N×1×28×28, output N×10 logits).
 
-    ``"seed"``: the source notes' network (sigmoid, average pooling, 16·7·7 → 120 → 10; 97 982
-    parameters). ``"lenet5"``: the classic LeNet-5 of LeCun et al. 1998 (16·5·5 → 120 → 84 → 10;
-    61 706 parameters). ``"modern"``: the seed layout with batch-norm, ReLU and max-pooling
-    (< 100 000 parameters). Weights are Xavier-initialised from torch's global generator (seed it).
+    ``"seed"``: the source notes' network: d2l's LeNet with padding 1 in the second convolution
+    and the second pooling (16·7·7 = 784 features) and no 84-unit layer (784 → 120 → 10; 97 982
+    parameters). ``"lenet5"``: d2l's LeNet (16·5·5 → 120 → 84 → 10, sigmoid, average pooling;
+    61 706 parameters), a simplification of LeNet-5 (LeCun et al. 1998), which took unpadded 32×32
+    inputs and used a scaled tanh, trainable subsampling, a sparsely connected C3 (1 516
+    parameters) and RBF outputs: about 60 000 trainable parameters. ``"modern"``: the seed layout
+    with batch-norm, ReLU and max-pooling (< 100 000 parameters). Weights are Xavier-initialised
+    from torch's global generator (seed it first).
     """
     check_choice("variant", variant, LENET_VARIANTS)
     if variant == "seed":

@@ -8,8 +8,10 @@
         ratio and the test accuracy each reached. Wall time covers everything after the data is
         loaded, per-epoch evaluation included.
 
-    python benchmarks/benchmark.py variants [--only seed lenet5 modern] [--device ...] [--json FILE]
-        Trains each LeNet variant with its recipe (RECIPES below) through helpers.train and prints
+    python benchmarks/benchmark.py variants [--only seed lenet5 modern] [--recipe NAME]
+                                            [--device ...] [--json FILE]
+        Trains each LeNet variant with its recipe (RECIPES below; --recipe NAME: all with NAME's
+        recipe, as in table A of notebook 05) through helpers.train and prints
         test accuracy, parameter count and wall time; adds them to the JSON file that notebook 05
         reads (benchmarks/results.json), so variants can run as separate processes.
 
@@ -29,6 +31,7 @@ from torch import nn
 
 import helpers
 
+DEFAULT_JSON = "benchmarks/results.json"
 # Each variant's training recipe: the keyword arguments of helpers.train.
 RECIPES = {
     "seed": dict(epochs=10, batch_size=64, lr=0.15),
@@ -120,7 +123,7 @@ def throughput(args, data, device):
 def variants(args, data, device):
     results = {}
     for variant in args.only:
-        recipe = RECIPES[variant]
+        recipe = RECIPES[args.recipe or variant]
         torch.manual_seed(0)
         net = helpers.lenet(variant)
         history, seconds = timed(
@@ -150,7 +153,9 @@ def variants(args, data, device):
         }
         table.update(
             command=f"python benchmarks/benchmark.py variants --device {args.device}"
-            + (f" --threads {args.threads}" if args.threads else ""),
+            + (f" --recipe {args.recipe}" if args.recipe else "")
+            + (f" --threads {args.threads}" if args.threads else "")
+            + (f" --json {args.json}" if args.json != DEFAULT_JSON else ""),
             machine=f"{platform.machine()}, {torch.get_num_threads()} torch threads, {device}",
             torch=torch.__version__,
         )
@@ -171,10 +176,13 @@ def main():
         choices=list(RECIPES),
         help="variants to train (default: all)",
     )
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument(
-        "--json", default="benchmarks/results.json", help="where variants writes its table"
+        "--recipe",
+        choices=list(RECIPES),
+        help="train every variant with this variant's recipe (seed: table A of notebook 05)",
     )
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--json", default=DEFAULT_JSON, help="where variants writes its table")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -87,7 +87,7 @@ def _check_training_data(net, data):
     check_labels("data.test_labels", data.test_labels, len(data.test_images), classes)
 
 
-def _check_settings(epochs, batch_size, lr, seed):
+def _check_settings(epochs, batch_size, lr, seed, momentum):
     check_int("epochs", epochs, 1)
     check_int("batch_size", batch_size, 1)
     check_int("seed", seed, 0)
@@ -95,6 +95,12 @@ def _check_settings(epochs, batch_size, lr, seed):
         raise TypeError(f"lr must be a number, got {type(lr).__name__} {lr!r}")
     if not lr > 0:
         raise ValueError(f"lr must be > 0, got {lr!r}")
+    if not isinstance(momentum, tuple) or not all(
+        isinstance(m, Real) and not isinstance(m, bool) for m in momentum
+    ):
+        raise TypeError(f"momentum must be a (low, high) tuple of numbers, got {momentum!r}")
+    if len(momentum) != 2 or not 0 <= momentum[0] <= momentum[1] < 1:
+        raise ValueError(f"momentum must be (low, high) with 0 ≤ low ≤ high < 1, got {momentum!r}")
 
 
 def shift_and_flip(images, generator):
@@ -191,7 +197,7 @@ def train(
     epochs=10,
     batch_size=64,
     lr=0.15,
-    momentum=0.9,
+    momentum=(0.85, 0.95),
     weight_decay=0.0,
     label_smoothing=0.0,
     augment=False,
@@ -201,7 +207,11 @@ def train(
     progress=True,
     live_plot=False,
 ):
-    """Train ``net`` with cross-entropy and SGD (momentum, one-cycle learning-rate schedule).
+    """Train ``net`` with cross-entropy and SGD with momentum under a one-cycle schedule.
+
+    The learning rate rises from lr/25 to its peak ``lr`` over the first 30 % of the steps, then
+    falls to almost 0; the momentum moves the other way through ``momentum`` = (low, high): high at
+    the start, low at the learning-rate peak, high again at the end (``OneCycleLR``'s defaults).
 
     data: anything with train_images N×1×28×28 float in [0, 1], train_labels N int64,
     test_images, test_labels (e.g. ``load_fashion_mnist()``). The images are standardised and moved
@@ -216,7 +226,7 @@ def train(
     (``seed`` also re-seeds torch's global generator, for layers such as dropout that draw from it).
     """
     _check_net(net)
-    _check_settings(epochs, batch_size, lr, seed)
+    _check_settings(epochs, batch_size, lr, seed, momentum)
     device = pick_device() if device is None else torch.device(device)
     net.to(device)
     _check_training_data(net, data)
@@ -224,11 +234,15 @@ def train(
     train_x, test_x = (standardize(x).to(device) for x in (data.train_images, data.test_images))
     train_y, test_y = data.train_labels.to(device), data.test_labels.to(device)
     steps_per_epoch = -(-len(train_x) // batch_size)
-    optimizer = torch.optim.SGD(
-        net.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay
-    )
+    low, high = momentum
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=high, weight_decay=weight_decay)
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=lr, epochs=epochs, steps_per_epoch=steps_per_epoch
+        optimizer,
+        max_lr=lr,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        base_momentum=low,
+        max_momentum=high,
     )
     generator = torch.Generator().manual_seed(seed)  # shuffling and augmentation, checkpointed
     torch.manual_seed(seed)  # for layers that draw from the global generator

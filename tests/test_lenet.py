@@ -226,6 +226,8 @@ def test_bad_data_is_refused_before_any_epoch(fashion, change, error, message):
         (dict(seed=-1), ValueError, "seed must be an int ≥ 0, got -1"),
         (dict(lr=-0.1), ValueError, "lr must be > 0, got -0.1"),
         (dict(lr="0.1"), TypeError, "lr must be a number, got str"),
+        (dict(momentum=0.9), TypeError, r"momentum must be a \(low, high\) tuple"),
+        (dict(momentum=(0.95, 0.85)), ValueError, r"0 ≤ low ≤ high < 1, got \(0.95, 0.85\)"),
     ],
 )
 def test_bad_settings_are_refused(fashion, arguments, error, message):

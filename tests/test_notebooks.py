@@ -17,6 +17,20 @@ CHINESE_TERMS = {
     "多通道": "03_multichannel_convolution",
     "汇聚层": "04_pooling",
     "最大汇聚层": "04_pooling",
+    "卷积": "01_cross_correlation",
+    "卷积核": "01_cross_correlation",
+    "填充": "01_cross_correlation",
+    "步幅": "01_cross_correlation",
+    "全连接层": "01_cross_correlation",
+    "平移不变性": "01_cross_correlation",
+    "局部性": "01_cross_correlation",
+    "边缘检测": "02_edge_detection",
+    "输入通道": "03_multichannel_convolution",
+    "输出通道": "03_multichannel_convolution",
+    "1×1 卷积": "03_multichannel_convolution",
+    "平均汇聚层": "04_pooling",
+    "池化层": "04_pooling",
+    "激活函数": "05_lenet",
 }
 
 
