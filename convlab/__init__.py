@@ -1,0 +1,1 @@
+"""The machinery behind the lessons: what ``helpers.py`` and the Chinese edition are built on."""
