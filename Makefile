@@ -1,9 +1,13 @@
 # `make lab` opens the series in JupyterLab, `make test` lints and runs every test and notebook.
-# Both create the virtual environment in .venv first if it is missing or out of date.
+# `make lab-zh` opens the Chinese edition (notebooks/zh/) with JupyterLab's own interface in Chinese;
+# `make zh` regenerates that edition from the English notebooks and the catalogues in notebooks/zh/locale/.
+# All create the virtual environment in .venv first if it is missing or out of date.
+# README.md and README.zh.md give the plain commands for Windows: keep them in step with the recipes
+# below (tests/test_readme_commands.py compares them).
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: lab test figures notebooks
+.PHONY: lab lab-zh test zh figures notebooks
 
 $(VENV)/installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -14,14 +18,27 @@ $(VENV)/installed: requirements.txt pyproject.toml
 # Jupyter refuses to run as root (common in containers) unless told it may.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# The repository is JupyterLab's root: by default it would be the notebook's folder, and the lessons'
+# figures (../figures/) would lie outside it and not show.
 lab: $(VENV)/installed
-	$(PYTHON) -m jupyter lab $(ALLOW_ROOT) notebooks/01_cross_correlation.ipynb
+	$(PYTHON) -m jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. notebooks/01_cross_correlation.ipynb
+
+# lab-zh-settings/ holds the one setting that switches JupyterLab to Chinese; only this target uses it,
+# so `make lab` keeps its interface (and your own JupyterLab settings) as they are.
+lab-zh: $(VENV)/installed
+	$(PYTHON) -m jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --LabApp.user_settings_dir=lab-zh-settings \
+		notebooks/zh/01_cross_correlation.ipynb
 
 # Lint and format checks first (seconds), then every test and notebook.
 test: $(VENV)/installed
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
 	$(PYTHON) -m pytest
+
+# Updates the catalogues (a changed English paragraph becomes fuzzy or untranslated), then writes
+# notebooks/zh/; `python -m convlab.translation check` lists what is left to translate.
+zh: $(VENV)/installed
+	$(PYTHON) -m convlab.translation
 
 figures: $(VENV)/installed
 	$(PYTHON) figures/make_figures.py

@@ -1,0 +1,91 @@
+"""Chinese in a figure is drawn with a real CJK font: a missing glyph is an error here, not a box.
+
+The set-up installs the font (CI: fonts-wqy-microhei in .ci/run; README: apt-get install). Nothing
+is skipped: on a machine without a CJK font these tests fail, naming the apt package to install.
+"""
+
+import warnings
+
+import matplotlib
+import pytest
+from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from convlab import fonts
+
+# Every Chinese term of the README glossary, next to Latin text and digits drawn by DejaVu Sans.
+GLOSSARY_TERMS = (
+    "互相关运算 卷积 卷积核（滤波器） 填充 步幅 特征映射 感受野 边缘检测 多通道 输入通道 / 输出通道 "
+    "1×1 卷积 汇聚层 最大汇聚层 平均汇聚层 全连接层 激活函数 批量规范化 学习率"
+)
+
+
+def draw(text):
+    """Draw ``text`` in a title and an axis label; a missing-glyph warning is an error."""
+    figure = Figure(figsize=(8, 2))
+    canvas = FigureCanvasAgg(figure)  # a plain Figure's canvas draws nothing
+    axes = figure.add_subplot()
+    axes.set_title(text)
+    axes.set_xlabel(f"feature map 特征映射 −1.5 ({text[:5]})")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=r"Glyph .* missing from font")
+        canvas.draw()
+
+
+def test_use_cjk_font_draws_every_glossary_term_without_a_missing_glyph():
+    with matplotlib.rc_context():
+        font = fonts.use_cjk_font()
+        assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", font]
+        draw(GLOSSARY_TERMS)
+
+
+def test_the_cjk_font_is_a_real_file_that_has_the_glyphs():
+    with matplotlib.rc_context():
+        font = fonts.use_cjk_font()
+        path = font_manager.findfont(
+            font_manager.FontProperties(family=font), fallback_to_default=False
+        )
+        charmap = font_manager.get_font(path).get_charmap()
+    missing = sorted(
+        {character for character in GLOSSARY_TERMS if ord(character) not in charmap} - set(" /1×")
+    )
+    assert not missing, f"{font} ({path}) lacks {''.join(missing)}"
+
+
+def test_without_a_cjk_font_the_missing_glyph_is_caught():
+    """The check above is real: DejaVu Sans alone has no Chinese, and drawing it fails."""
+    missing_glyph = r"Glyph \d+ .* missing from font\(s\) DejaVu Sans"
+    with (
+        matplotlib.rc_context({"font.family": ["DejaVu Sans"]}),
+        pytest.raises(UserWarning, match=missing_glyph),
+    ):
+        draw("互相关运算")
+
+
+def latin_fonts_only(monkeypatch):
+    """Make matplotlib's font list look like a machine without any CJK font."""
+    latin = [font for font in font_manager.fontManager.ttflist if font.name == "DejaVu Sans"]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", latin)
+
+
+def test_a_font_installed_after_matplotlib_cached_its_font_list_is_found(monkeypatch):
+    latin_fonts_only(monkeypatch)
+    with matplotlib.rc_context():
+        assert fonts.use_cjk_font() in ("Noto Sans CJK SC", "WenQuanYi Micro Hei")
+        draw("互相关运算")
+
+
+def test_no_cjk_font_installed_is_an_error_naming_the_apt_packages(monkeypatch):
+    latin_fonts_only(monkeypatch)
+    monkeypatch.setattr(font_manager, "findSystemFonts", list)  # finds no font file
+    with matplotlib.rc_context():
+        family = list(matplotlib.rcParams["font.family"])
+        with pytest.raises(
+            fonts.MissingCJKFontError, match="apt-get install fonts-noto-cjk"
+        ) as error:
+            fonts.use_cjk_font()
+        assert "apt-get install fonts-wqy-microhei" in str(error.value)
+        assert matplotlib.rcParams["font.family"] == family, (
+            "a failed call must leave the fonts alone"
+        )

@@ -1,0 +1,395 @@
+"""The Chinese edition (notebooks/zh/) against the English notebooks and the catalogues.
+
+Part one checks the repository: every English markdown cell translated, no fuzzy translation,
+Chinese in every translation, the Chinese code cells identical to the English ones (source,
+outputs), and notebooks/zh/ exactly what `make zh` generates. Each failure names notebook and cell.
+Part two pins down the machinery (convlab/translation.py) on small notebooks made here.
+
+The Chinese notebooks are not executed (pyproject.toml keeps nbval out of notebooks/zh/): their code
+cells are the English ones, which nbval runs, and the tests here prove them identical.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import polib
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from convlab import translation
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOK_FILES = [path.name for path in translation.english_notebooks(REPO / "notebooks")]
+
+
+# --------------------------------------------------------------------------------------------------
+# Part one: the repository's Chinese edition
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def problems():
+    return translation.check(REPO / "notebooks", REPO / "notebooks" / "zh")
+
+
+def problems_of(problems, notebook, kind):
+    return [
+        problem for problem in problems if problem.notebook == notebook and problem.kind == kind
+    ]
+
+
+def report(found):
+    return f"{len(found)} problem(s):\n" + "\n".join(map(str, found))
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOK_FILES)
+def test_every_english_markdown_cell_has_a_translation(problems, notebook):
+    found = problems_of(problems, notebook, translation.UNTRANSLATED)
+    assert not found, report(found)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOK_FILES)
+def test_no_translation_is_fuzzy(problems, notebook):
+    found = problems_of(problems, notebook, translation.FUZZY)
+    assert not found, report(found)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOK_FILES)
+def test_every_translation_contains_chinese(problems, notebook):
+    found = problems_of(problems, notebook, translation.NO_CHINESE)
+    assert not found, report(found)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOK_FILES)
+def test_chinese_code_cells_are_the_english_ones(problems, notebook):
+    found = problems_of(problems, notebook, translation.CODE_DIFFERS)
+    assert not found, report(found)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOK_FILES)
+def test_chinese_edition_is_what_make_zh_generates(problems, notebook):
+    found = problems_of(problems, notebook, translation.NOT_GENERATED)
+    assert not found, report(found)
+
+
+def test_nothing_in_the_chinese_edition_lacks_an_english_notebook(problems):
+    found = [problem for problem in problems if problem.notebook not in NOTEBOOK_FILES]
+    assert not found, report(found)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOK_FILES)
+def test_relative_links_of_the_chinese_notebooks_resolve(notebook):
+    path = REPO / "notebooks" / "zh" / notebook
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        if cell.cell_type != "markdown":
+            continue
+        for match in translation.LINK_TARGET.finditer(cell.source):
+            target = match["target"].split("#")[0]
+            if translation.URL_SCHEME.match(target) or not target:
+                continue
+            assert (path.parent / target).exists(), (
+                f"{notebook} cell {index + 1}: {target} is missing"
+            )
+
+
+def test_nbval_does_not_run_the_chinese_notebooks():
+    """Their code is the English code, which nbval runs: running it twice would double the time."""
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    norecursedirs = re.search(r"^norecursedirs = \[(.*)\]$", pyproject, re.MULTILINE)
+    assert norecursedirs and '"zh"' in norecursedirs[1].split(", ")
+
+
+# --------------------------------------------------------------------------------------------------
+# Part two: the machinery, on notebooks made here
+# --------------------------------------------------------------------------------------------------
+
+INTRO = "# 01 · A lesson\n\n**Objective.** Compute the thing by hand."
+FIGURE = "The picture shows it:\n\n![the thing](../figures/thing.png)"
+MATHS = "$$Y = X \\star K$$"
+TRICKY = (
+    "Trailing spaces  \n`code` with \\ backslash, $x_{i}$, and\n\n```python\nprint('hi')\n```\n"
+)
+CHINESE = {
+    MATHS: MATHS,
+    INTRO: "# 01 · 一课\n\n**目标。** 手算这件事。",
+    FIGURE: "图中给出了它：\n\n![这件事](../figures/thing.png)",
+    TRICKY: "行尾空格  \n`code` 与 \\ 反斜杠、$x_{i}$，以及\n\n```python\nprint('hi')\n```\n",
+}
+
+
+def code_cell(cell_id):
+    """A code cell as an executed notebook stores it: outputs, a count, nbgrader metadata."""
+    cell = new_code_cell(
+        "x = 1  \nprint(x)\t# trailing tab, unicode ·", execution_count=3, id=cell_id
+    )
+    cell.outputs = [new_output("stream", name="stdout", text="1\n")]
+    cell.metadata = {"nbgrader": {"grade_id": "ex1", "solution": True}, "tags": ["t"]}
+    return cell
+
+
+def lesson(*markdown):
+    """A notebook of the given markdown cells, each followed by a code cell (ids m0, c0, m1...)."""
+    cells = []
+    for index, text in enumerate(markdown):
+        cells += [new_markdown_cell(text, id=f"m{index}"), code_cell(f"c{index}")]
+    return new_notebook(
+        cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}
+    )
+
+
+@pytest.fixture()
+def edition(tmp_path):
+    """A repository-like layout: English notebooks in ``en/``, the Chinese edition in ``en/zh/``."""
+    english_dir = tmp_path / "en"
+    english_dir.mkdir()
+    return english_dir, english_dir / "zh"
+
+
+def write_lesson(english_dir, *markdown, name="01_a.ipynb"):
+    nbformat.write(lesson(*markdown), english_dir / name)
+
+
+def catalogue(chinese_dir, stem="01_a"):
+    return polib.pofile(str(chinese_dir / "locale" / f"{stem}.po"))
+
+
+def make_zh(english_dir, chinese_dir):
+    translation.update(english_dir, chinese_dir)
+    translation.build(english_dir, chinese_dir)
+
+
+def translate(english_dir, chinese_dir, translations):
+    """What a translator does: fill in msgstrs (clearing the fuzzy flag), then run `make zh`."""
+    po = catalogue(chinese_dir)
+    for entry in po:
+        if entry.msgid in translations:
+            entry.msgstr = translations[entry.msgid]
+            entry.flags = [flag for flag in entry.flags if flag != "fuzzy"]
+    po.save()
+    make_zh(english_dir, chinese_dir)
+
+
+def kinds_and_cells(problems):
+    return {(problem.kind, problem.notebook, problem.cell) for problem in problems}
+
+
+def test_update_makes_one_untranslated_entry_per_markdown_cell_naming_notebook_and_cell(edition):
+    english_dir, chinese_dir = edition
+    write_lesson(english_dir, INTRO, FIGURE, "  \n")
+    translation.update(english_dir, chinese_dir)
+    po = catalogue(chinese_dir)
+    assert [entry.msgid for entry in po] == [INTRO, FIGURE], "blank cells have nothing to translate"
+    assert [entry.occurrences for entry in po] == [[("01_a.ipynb:m0", "")], [("01_a.ipynb:m1", "")]]
+    assert po.percent_translated() == 0 and po.metadata["Language"] == "zh_CN"
+
+
+def test_catalogue_round_trips_markdown_exactly_and_update_is_idempotent(edition):
+    english_dir, chinese_dir = edition
+    write_lesson(english_dir, TRICKY, MATHS)
+    make_zh(english_dir, chinese_dir)
+    translate(english_dir, chinese_dir, CHINESE)
+    before = (chinese_dir / "locale" / "01_a.po").read_bytes()
+    assert translation.update(english_dir, chinese_dir) == []
+    assert (chinese_dir / "locale" / "01_a.po").read_bytes() == before
+    assert catalogue(chinese_dir).find(TRICKY).msgstr == CHINESE[TRICKY]
+
+
+def test_a_changed_paragraph_becomes_fuzzy_keeping_the_old_english_and_translation(edition):
+    english_dir, chinese_dir = edition
+    write_lesson(english_dir, INTRO, FIGURE)
+    make_zh(english_dir, chinese_dir)
+    translate(english_dir, chinese_dir, CHINESE)
+    changed = INTRO.replace("by hand", "by hand, twice")
+    write_lesson(english_dir, changed, FIGURE)
+    translation.update(english_dir, chinese_dir)
+    entry = catalogue(chinese_dir).find(changed)
+    assert entry.fuzzy and entry.previous_msgid == INTRO and entry.msgstr == CHINESE[INTRO]
+    assert catalogue(chinese_dir).obsolete_entries() == [], (
+        "the old pair lives on in the fuzzy entry"
+    )
+    problems = translation.check(english_dir, chinese_dir)
+    assert (translation.FUZZY, "01_a.ipynb", "cell 1 (id m0)") in kinds_and_cells(problems)
+    built = translation.chinese_notebook(
+        nbformat.read(english_dir / "01_a.ipynb", as_version=4),
+        catalogue(chinese_dir),
+        "01_a",
+        set(),
+    )
+    assert built.cells[0].source == changed, "a fuzzy translation is not published"
+
+
+def test_a_rewritten_paragraph_is_untranslated_and_its_old_translation_obsolete(edition):
+    english_dir, chinese_dir = edition
+    write_lesson(english_dir, INTRO, FIGURE)
+    make_zh(english_dir, chinese_dir)
+    translate(english_dir, chinese_dir, CHINESE)
+    rewritten = "Something else entirely, about pooling windows and strides."
+    write_lesson(english_dir, INTRO, rewritten)
+    translation.update(english_dir, chinese_dir)
+    po = catalogue(chinese_dir)
+    assert po.find(rewritten).msgstr == "" and not po.find(rewritten).fuzzy
+    assert [(entry.msgid, entry.msgstr) for entry in po.obsolete_entries()] == [
+        (FIGURE, CHINESE[FIGURE])
+    ]
+    assert "#~ msgid" in (chinese_dir / "locale" / "01_a.po").read_text(encoding="utf-8")
+    problems = translation.check(english_dir, chinese_dir)
+    assert (translation.UNTRANSLATED, "01_a.ipynb", "cell 3 (id m1)") in kinds_and_cells(problems)
+
+
+def test_a_paragraph_that_comes_back_gets_its_obsolete_translation_back(edition):
+    english_dir, chinese_dir = edition
+    write_lesson(english_dir, INTRO, FIGURE)
+    make_zh(english_dir, chinese_dir)
+    translate(english_dir, chinese_dir, CHINESE)
+    write_lesson(english_dir, INTRO)
+    translation.update(english_dir, chinese_dir)
+    write_lesson(english_dir, INTRO, FIGURE)
+    translation.update(english_dir, chinese_dir)
+    entry = catalogue(chinese_dir).find(FIGURE)
+    assert entry.msgstr == CHINESE[FIGURE] and not entry.fuzzy and not entry.obsolete
+
+
+def test_build_translates_markdown_and_copies_code_cells_byte_for_byte(edition):
+    english_dir, chinese_dir = edition
+    write_lesson(english_dir, INTRO, MATHS)
+    make_zh(english_dir, chinese_dir)
+    translate(english_dir, chinese_dir, CHINESE)
+    english = json.loads((english_dir / "01_a.ipynb").read_text(encoding="utf-8"))
+    chinese = json.loads((chinese_dir / "01_a.ipynb").read_text(encoding="utf-8"))
+    assert "".join(chinese["cells"][0]["source"]) == CHINESE[INTRO]
+    for index in (1, 3):
+        assert json.dumps(chinese["cells"][index]) == json.dumps(english["cells"][index])
+    assert chinese["metadata"]["translation"]["language"] == "zh-CN"
+    assert translation.check(english_dir, chinese_dir) == [], "maths-only cells need no Chinese"
+
+
+def test_build_is_deterministic_and_formatted_like_the_english_notebooks(edition):
+    english_dir, chinese_dir = edition
+    write_lesson(english_dir, INTRO)
+    make_zh(english_dir, chinese_dir)
+    text = (chinese_dir / "01_a.ipynb").read_text(encoding="utf-8")
+    assert text.endswith("}\n") and text.startswith('{\n "cells": [\n')
+    assert translation.build(english_dir, chinese_dir) == []
+    assert (chinese_dir / "01_a.ipynb").read_text(encoding="utf-8") == text
+
+
+def test_build_removes_a_chinese_notebook_whose_english_notebook_is_gone(edition):
+    english_dir, chinese_dir = edition
+    write_lesson(english_dir, INTRO)
+    write_lesson(english_dir, INTRO, name="02_b.ipynb")
+    make_zh(english_dir, chinese_dir)
+    (english_dir / "02_b.ipynb").unlink()
+    problems = translation.check(english_dir, chinese_dir)
+    assert {problem.notebook for problem in problems} >= {"02_b.ipynb", "02_b.po"}
+    translation.build(english_dir, chinese_dir)
+    assert sorted(path.name for path in chinese_dir.glob("*.ipynb")) == ["01_a.ipynb"]
+
+
+@pytest.mark.parametrize(
+    "english, chinese",
+    [
+        ("![a](../figures/x.png)", "![a](../../figures/x.png)"),
+        ('![a](../figures/x.png "title")', '![a](../../figures/x.png "title")'),
+        ("[next](02_b.ipynb)", "[next](02_b.ipynb)"),
+        ("[next](./02_b.ipynb#exercises)", "[next](./02_b.ipynb#exercises)"),
+        ("[code](../helpers.py#L10)", "[code](../../helpers.py#L10)"),
+        ("[data](data.csv)", "[data](../data.csv)"),
+        ('<img src="../figures/x.png" width=300>', '<img src="../../figures/x.png" width=300>'),
+        ("[ref]: ../figures/x.png", "[ref]: ../../figures/x.png"),
+        (
+            "[d2l](https://d2l.ai/x.html) [top](#objective)",
+            "[d2l](https://d2l.ai/x.html) [top](#objective)",
+        ),
+        ("![a](attachment:x.png) ![b](/abs.png)", "![a](attachment:x.png) ![b](/abs.png)"),
+        ("`f(x)[0](y)` and ```\n![a](../x.png)\n```", "`f(x)[0](y)` and ```\n![a](../x.png)\n```"),
+    ],
+)
+def test_relative_links_are_rewritten_to_resolve_from_notebooks_zh(english, chinese):
+    assert translation.with_links_from_chinese_edition(english, {"02_b.ipynb"}) == chinese
+
+
+def test_check_names_the_cell_whose_code_or_generated_markdown_was_edited_by_hand(edition):
+    english_dir, chinese_dir = edition
+    write_lesson(english_dir, INTRO, FIGURE)
+    make_zh(english_dir, chinese_dir)
+    translate(english_dir, chinese_dir, CHINESE)
+    path = chinese_dir / "01_a.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells[1].outputs[0].text = "2\n"
+    notebook.cells[2].source += " 手改"
+    nbformat.write(notebook, path)
+    problems = translation.check(english_dir, chinese_dir)
+    assert kinds_and_cells(problems) == {
+        (translation.CODE_DIFFERS, "01_a.ipynb", "cell 2 (id c0)"),
+        (translation.NOT_GENERATED, "01_a.ipynb", "cell 2 (id c0)"),
+    }
+    assert "outputs" in str(problems[0]) and str(problems[0]).startswith(
+        "01_a.ipynb cell 2 (id c0): "
+    )
+
+
+def test_check_reports_a_translation_without_chinese(edition):
+    english_dir, chinese_dir = edition
+    write_lesson(english_dir, INTRO, MATHS)
+    make_zh(english_dir, chinese_dir)
+    translate(
+        english_dir, chinese_dir, {INTRO: "# 01 · A lesson (copied, not translated)", MATHS: MATHS}
+    )
+    problems = translation.check(english_dir, chinese_dir)
+    assert kinds_and_cells(problems) == {(translation.NO_CHINESE, "01_a.ipynb", "cell 1 (id m0)")}
+
+
+def test_check_reports_a_catalogue_or_notebook_not_updated_after_the_english_changed(edition):
+    english_dir, chinese_dir = edition
+    write_lesson(english_dir, INTRO, FIGURE)
+    make_zh(english_dir, chinese_dir)
+    write_lesson(english_dir, INTRO, FIGURE + " More.")
+    found = kinds_and_cells(translation.check(english_dir, chinese_dir))
+    assert (translation.UNTRANSLATED, "01_a.ipynb", "cell 3 (id m1)") in found
+    assert (translation.NOT_GENERATED, "01_a.ipynb", "") in found, "the catalogue is stale"
+    assert (translation.NOT_GENERATED, "01_a.ipynb", "cell 3 (id m1)") in found, "the notebook is"
+
+
+def test_import_merges_translations_by_msgid(edition, tmp_path):
+    english_dir, chinese_dir = edition
+    write_lesson(english_dir, INTRO, FIGURE)
+    translation.update(english_dir, chinese_dir)
+    incoming = polib.POFile()
+    incoming.append(polib.POEntry(msgid=INTRO, msgstr=CHINESE[INTRO], occurrences=[("x", "1")]))
+    incoming.append(polib.POEntry(msgid="A paragraph that no longer exists.", msgstr="旧段落。"))
+    incoming.save(str(tmp_path / "01_a.po"))
+    translation.import_translations([tmp_path / "01_a.po"], english_dir, chinese_dir)
+    po = catalogue(chinese_dir)
+    assert po.find(INTRO).msgstr == CHINESE[INTRO]
+    assert po.find(INTRO).occurrences == [("01_a.ipynb:m0", "")]
+    assert [entry.msgstr for entry in po.obsolete_entries()] == ["旧段落。"]
+    with pytest.raises(ValueError, match="named after an English notebook"):
+        translation.import_translations([tmp_path / "99_unknown.po"], english_dir, chinese_dir)
+
+
+def test_arguments_are_checked(edition):
+    english_dir, chinese_dir = edition
+    with pytest.raises(TypeError, match="english_dir must be a path .* got int"):
+        translation.update(3, chinese_dir)
+    with pytest.raises(ValueError, match="english_dir must be an existing folder, got '.*missing'"):
+        translation.build(english_dir / "missing", chinese_dir)
+    with pytest.raises(TypeError, match="chinese_dir must be a path .* got NoneType"):
+        translation.check(english_dir, None)
+    with pytest.raises(TypeError, match="paths must be a list of .po paths, got the single path"):
+        translation.import_translations("01_a.po", english_dir, chinese_dir)
+
+
+def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
+    path = tmp_path / "x.po"
+    path.write_text("old", encoding="utf-8")
+
+    def refuse(source, target):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(translation.os, "replace", refuse)
+    with pytest.raises(OSError, match="disk full"):
+        translation.write_atomically(path, "new")
+    assert path.read_text(encoding="utf-8") == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["x.po"], "no temporary file is left behind"
