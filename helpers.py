@@ -17,6 +17,7 @@ imported on first use, so ``import helpers`` stays light (no ipywidgets until a 
                 draw_architecture
     training    train, predict, pick_device                             convlab.training
     reference   torch_corr2d, torch_pool2d                              convlab.reference
+    fonts       use_cjk_font (Chinese text in figures)                  convlab.fonts
     widgets     ConvShapeExplorer, KernelEditor, PoolingExplorer        convlab.widgets
 
 Errors follow one convention everywhere in the series: a wrong type raises ``TypeError``, the right
@@ -378,6 +379,7 @@ _REEXPORTS = {
     ],
     "convlab.training": ["train", "predict", "pick_device"],
     "convlab.reference": ["torch_corr2d", "torch_pool2d"],
+    "convlab.fonts": ["use_cjk_font"],
     "convlab.widgets": [
         "ConvShapeExplorer", "KernelEditor", "PoolingExplorer", "editor_presets",
         "KERNEL_ENTRY_BOUND",

@@ -16,8 +16,10 @@ from convlab import fonts
 
 # Every Chinese term of the README glossary, next to Latin text and digits drawn by DejaVu Sans.
 GLOSSARY_TERMS = (
-    "互相关运算 卷积 卷积核（滤波器） 填充 步幅 特征映射 感受野 边缘检测 多通道 输入通道 / 输出通道 "
-    "1×1 卷积 汇聚层 最大汇聚层 平均汇聚层 全连接层 激活函数 批量规范化 学习率"
+    "互相关运算 卷积 卷积核（滤波器） 填充 步幅 特征映射 感受野 边缘检测 多通道 "
+    "输入通道 / 输出通道 1×1 卷积 汇聚层（池化层） 最大汇聚层 平均汇聚层 全连接层 激活函数 "
+    "批量规范化 学习率 "
+    "训练准确率 / 测试准确率 平移不变性 局部性"
 )
 
 

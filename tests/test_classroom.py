@@ -374,16 +374,25 @@ def test_a_submission_that_kills_the_kernel_is_graded(tmp_path):
 # --------------------------------------------------------------------------------------------------
 
 
+EDITIONS = {"en": NOTEBOOK_DIR, "zh": NOTEBOOK_DIR / "zh"}  # the Chinese edition: same exercises
+
+
 @pytest.fixture(scope="module")
-def student_dir(tmp_path_factory):
-    """The student versions of notebooks/, released once for the module."""
-    target = tmp_path_factory.mktemp("student")
-    release(NOTEBOOK_DIR, target)
-    return target
+def student_dirs(tmp_path_factory):
+    """The student versions of each edition, released once for the module."""
+    targets = {edition: tmp_path_factory.mktemp(f"student-{edition}") for edition in EDITIONS}
+    for edition, target in targets.items():
+        release(EDITIONS[edition], target)
+    return targets
 
 
-def instructor_path(name):
-    return NOTEBOOK_DIR / f"{name}.ipynb"
+@pytest.fixture(scope="module")
+def student_dir(student_dirs):
+    return student_dirs["en"]
+
+
+def instructor_path(name, edition="en"):
+    return EDITIONS[edition] / f"{name}.ipynb"
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
@@ -410,9 +419,11 @@ def test_exercises_follow_the_nbgrader_conventions(name):
         )
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
-def test_student_version_holds_no_solution_and_no_hidden_test(name, student_dir):
-    instructor = read(instructor_path(name))
+def test_student_version_holds_no_solution_and_no_hidden_test(name, edition, student_dirs):
+    student_dir = student_dirs[edition]
+    instructor = read(instructor_path(name, edition))
     solution_lines, rest = region_lines(instructor, BEGIN_SOLUTION, END_SOLUTION)
     hidden_lines, rest_of_tests = region_lines(instructor, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS)
     # Lines that also appear outside the regions (a blank `return Y`, the lesson's own code)
@@ -468,10 +479,14 @@ def test_student_version_with_the_solutions_put_back_passes_its_visible_checks(n
     assert not stopped and results and all(result.status == "passed" for result in results), results
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
-def test_one_solved_one_wrong_scores_exactly_the_solved_exercise(name, student_dir, tmp_path):
-    instructor = read(instructor_path(name))
-    submission = with_solutions(read(student_dir / f"{name}.ipynb"), instructor, {"ex1"})
+def test_one_solved_one_wrong_scores_exactly_the_solved_exercise(
+    name, edition, student_dirs, tmp_path
+):
+    instructor = read(instructor_path(name, edition))
+    student = read(student_dirs[edition] / f"{name}.ipynb")
+    submission = with_solutions(student, instructor, {"ex1"})
     answers = solution_cells(submission)
     answers[1].source = wrong_answer(answers[1].source)
     for check in check_cells(submission):  # tampering with the checks must not help
@@ -480,7 +495,7 @@ def test_one_solved_one_wrong_scores_exactly_the_solved_exercise(name, student_d
         "grade",
         write(submission, tmp_path / f"{name}.ipynb"),
         "--instructor",
-        instructor_path(name),
+        instructor_path(name, edition),
         "--fast",
         "--json",
     )
@@ -491,6 +506,18 @@ def test_one_solved_one_wrong_scores_exactly_the_solved_exercise(name, student_d
     assert [r["status"] for r in report["exercises"]] == ["passed"] + ["failed"] * (
         len(report["exercises"]) - 1
     )
+
+
+@pytest.mark.parametrize("name", NOTEBOOK_NAMES)
+def test_chinese_student_version_has_the_english_code_and_chinese_tasks(name, student_dirs):
+    """Both editions hand out the same code to fill in and check; only the text differs."""
+    english, chinese = (read(student_dirs[e] / f"{name}.ipynb") for e in ("en", "zh"))
+    assert [c.source for c in english.cells if c.cell_type == "code"] == [
+        c.source for c in chinese.cells if c.cell_type == "code"
+    ]
+    assert [grade_id(c) for c in english.cells] == [grade_id(c) for c in chinese.cells]
+    tasks = [c.source for c in chinese.cells if c.cell_type == "markdown" and "练习" in c.source]
+    assert tasks, f"{name}: the Chinese student version states its exercises in Chinese"
 
 
 def test_a_hanging_submission_is_graded_within_the_time_limit(student_dir, tmp_path):
