@@ -18,6 +18,7 @@ from convlab.plotting import figure_png, history_figure
 from helpers import check_int, check_tensor, standardize
 
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds")
+_BACKGROUND = standardize(torch.tensor(0.0)).item()  # a blank pixel, standardised
 
 
 def pick_device():
@@ -103,14 +104,36 @@ def _check_settings(epochs, batch_size, lr, seed, momentum):
         raise ValueError(f"momentum must be (low, high) with 0 ≤ low ≤ high < 1, got {momentum!r}")
 
 
-def shift_and_flip(images, generator):
-    """Augment an N×C×h×w batch on its device: random horizontal flips, shifts of up to 2 pixels."""
+def _check_recipe(weight_decay, label_smoothing, augment, channels_last):
+    for name, value in (("weight_decay", weight_decay), ("label_smoothing", label_smoothing)):
+        if not isinstance(value, Real) or isinstance(value, bool):
+            raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    if not weight_decay >= 0:
+        raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay!r}")
+    if not 0 <= label_smoothing < 1:
+        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
+    for name, value in (("augment", augment), ("channels_last", channels_last)):
+        if not isinstance(value, bool):
+            raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+
+
+def draw_shifts_and_flips(n, generator):
+    """The random draws of ``shift_and_flip`` for n images: flips (n bool), row and column offsets.
+
+    Drawn on the CPU from ``generator`` (checkpointed with the run); ``train`` draws a whole
+    epoch's worth at once and moves them to the device once, so that no batch waits on the host.
+    """
+    flip = torch.rand(n, generator=generator) < 0.5
+    dy, dx = torch.randint(0, 5, (2, n), generator=generator)
+    return flip, dy, dx
+
+
+def _shift_and_flip(images, flip, dy, dx):
+    """Flip the images where ``flip`` is true, then shift each by (dy - 2, dx - 2) pixels."""
     n, _, h, w = images.shape
-    flip = torch.rand(n, generator=generator).to(images.device) < 0.5
     images = torch.where(flip[:, None, None, None], images.flip(-1), images)
     # pad with the value of a background pixel, then cut a h×w window at a random offset per image
-    padded = F.pad(images, (2, 2, 2, 2), value=standardize(torch.tensor(0.0)).item())
-    dy, dx = torch.randint(0, 5, (2, n), generator=generator).to(images.device)
+    padded = F.pad(images, (2, 2, 2, 2), value=_BACKGROUND)
     rows = (dy[:, None] + torch.arange(h, device=images.device))[:, None, :, None]
     cols = (dx[:, None] + torch.arange(w, device=images.device))[:, None, None, :]
     batch = torch.arange(n, device=images.device)[:, None, None, None]
@@ -118,17 +141,27 @@ def shift_and_flip(images, generator):
     return padded[batch, channel, rows, cols]
 
 
+def shift_and_flip(images, generator):
+    """Augment an N×C×h×w batch on its device: random horizontal flips, shifts of up to 2 pixels."""
+    draws = draw_shifts_and_flips(len(images), generator)
+    return _shift_and_flip(images, *(d.to(images.device) for d in draws))
+
+
 def evaluate(net, images, labels, batch_size=1000):
-    """Mean cross-entropy and accuracy of ``net`` on standardised images already on its device."""
+    """Mean cross-entropy and accuracy of ``net`` on standardised images already on its device.
+
+    Sums stay on the device and are read once, at the end: no host synchronisation per batch.
+    """
     net.eval()
-    total_loss, correct = 0.0, 0
+    total_loss = torch.zeros((), device=images.device)
+    correct = torch.zeros((), device=images.device, dtype=torch.int64)
     with torch.inference_mode():
         for i in range(0, len(images), batch_size):
             logits = net(images[i : i + batch_size])
             y = labels[i : i + batch_size]
-            total_loss += F.cross_entropy(logits, y, reduction="sum").item()
-            correct += (logits.argmax(dim=1) == y).sum().item()
-    return total_loss / len(images), correct / len(images)
+            total_loss += F.cross_entropy(logits, y, reduction="sum")
+            correct += (logits.argmax(dim=1) == y).sum()
+    return total_loss.item() / len(images), correct.item() / len(images)
 
 
 class NotebookLine:
@@ -201,6 +234,7 @@ def train(
     weight_decay=0.0,
     label_smoothing=0.0,
     augment=False,
+    channels_last=False,
     seed=0,
     device=None,
     checkpoint=None,
@@ -217,7 +251,10 @@ def train(
     test_images, test_labels (e.g. ``load_fashion_mnist()``). The images are standardised and moved
     to ``device`` (None: CUDA, then MPS, then CPU) once; batches are cut by index from a seeded
     permutation. ``lr`` is the schedule's peak. ``augment=True`` adds random flips and 2-pixel
-    shifts. ``checkpoint``: a file path; the run state is saved there after every epoch and, if the
+    shifts. ``channels_last=True`` holds the network's weights and the images in the channels-last
+    memory format (NHWC), which some networks train faster in on some devices (see
+    benchmarks/README.md); the arithmetic is the same, the rounding may differ. ``checkpoint``: a
+    file path; the run state is saved there after every epoch and, if the
     file exists, training resumes from it. ``progress`` shows one progress bar (in place in a
     notebook), ``live_plot`` redraws the loss/accuracy plot in a notebook after every epoch.
 
@@ -227,11 +264,16 @@ def train(
     """
     _check_net(net)
     _check_settings(epochs, batch_size, lr, seed, momentum)
+    _check_recipe(weight_decay, label_smoothing, augment, channels_last)
     device = pick_device() if device is None else torch.device(device)
-    net.to(device)
+    memory_format = torch.channels_last if channels_last else torch.contiguous_format
+    net.to(device, memory_format=memory_format)
     _check_training_data(net, data)
 
-    train_x, test_x = (standardize(x).to(device) for x in (data.train_images, data.test_images))
+    train_x, test_x = (
+        standardize(x).to(device).contiguous(memory_format=memory_format)
+        for x in (data.train_images, data.test_images)
+    )
     train_y, test_y = data.train_labels.to(device), data.test_labels.to(device)
     steps_per_epoch = -(-len(train_x) // batch_size)
     low, high = momentum
@@ -269,12 +311,14 @@ def train(
             start = perf_counter()
             net.train()
             order = torch.randperm(len(train_x), generator=generator).to(device)
+            if augment:  # one epoch's draws, moved to the device at once
+                draws = [d.to(device) for d in draw_shifts_and_flips(len(train_x), generator)]
             loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
             for i in range(0, len(train_x), batch_size):
                 index = order[i : i + batch_size]
                 x, y = train_x[index], train_y[index]
                 if augment:
-                    x = shift_and_flip(x, generator)
+                    x = _shift_and_flip(x, *(d[i : i + batch_size] for d in draws))
                 logits = net(x)
                 loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
                 optimizer.zero_grad()
