@@ -18,6 +18,8 @@ from convlab.plotting import figure_png, history_figure
 from helpers import check_int, check_tensor, standardize
 
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds")
+CONFIG_KEYS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "label_smoothing",
+               "augment", "seed")  # fmt: skip
 _BACKGROUND = standardize(torch.tensor(0.0)).item()  # a blank pixel, standardised
 
 
@@ -288,18 +290,10 @@ def train(
     )
     generator = torch.Generator().manual_seed(seed)  # shuffling and augmentation, checkpointed
     torch.manual_seed(seed)  # for layers that draw from the global generator
-    config = dict(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        momentum=momentum,
-        weight_decay=weight_decay,
-        label_smoothing=label_smoothing,
-        augment=augment,
-        seed=seed,
-        train_size=len(train_x),
-        test_size=len(test_x),
-    )
+    # what a checkpoint must match to be resumed
+    settings = (epochs, batch_size, lr, momentum, weight_decay, label_smoothing, augment, seed)
+    config = dict(zip(CONFIG_KEYS, settings), channels_last=channels_last)
+    config.update(train_size=len(train_x), test_size=len(test_x))
     history = {key: [] for key in HISTORY_KEYS}
     if checkpoint is not None and Path(checkpoint).exists():
         history = load_checkpoint(checkpoint, config, net, optimizer, scheduler, generator)
