@@ -360,13 +360,17 @@ def test_grade_refuses_a_student_version_as_the_instructor_notebook(tmp_path):
         grade(student, student)
 
 
-def test_a_submission_that_kills_the_kernel_is_graded(tmp_path):
+def test_a_submission_that_kills_the_kernel_fails_only_that_exercise(tmp_path):
     instructor = write(fixture_notebook(), tmp_path / "instructor.ipynb")
-    submission = student_version(read(instructor))
+    submission = with_solutions(student_version(read(instructor)), read(instructor), {"ex2"})
     submission.cells[3].source = "import os\nos._exit(1)"
     report = grade(write(submission, tmp_path / "sub.ipynb"), instructor, fast=True)
-    assert report.score == 0 and report.stopped == "the kernel died"
-    assert {r.status for r in report.exercises} == {"not run"}
+    assert [(r.grade_id, r.status) for r in report.exercises] == [
+        ("ex1-check", "failed"),
+        ("ex2-check", "passed"),
+    ], report.exercises
+    assert "kernel died" in report.exercises[0].message
+    assert report.kernel_restarts == 1 and report.stopped == ""
 
 
 # --------------------------------------------------------------------------------------------------
