@@ -141,8 +141,11 @@ def is_check_cell(cell):
 
 
 def holds_student_code(cell):
-    """Solution and check cells run the student's code, so they get the per-cell time limit."""
-    return nbgrader_flag(cell, "solution") or is_check_cell(cell)
+    """Solution and check cells run the student's code, so they get the per-cell time limit.
+
+    So do guard cells, which are quick unless student code broke the kernel.
+    """
+    return nbgrader_flag(cell, "solution") or is_check_cell(cell) or GUARD_KEY in cell.metadata
 
 
 class _CurrentPythonSpecs(KernelSpecManager):
@@ -214,16 +217,19 @@ def _memory_limit_cell(gib):
 
 
 def with_guards(nb, watch, memory_limit_gib):
-    """A copy of ``nb`` with guard cells around its student code and the memory cap first.
+    """A copy of ``nb`` with guard cells around its student code, and the memory cap.
 
-    A guard goes before each solution cell and before and after each check cell. ``watch``:
+    A guard goes before each solution cell and before and after each check cell; the cap goes
+    before the first exercise, once the lesson has imported what it needs. ``watch``:
     ``{check grade_id: user-namespace names to fingerprint}``.
     """
     guarded = nbformat.from_dict(nb)
     owners = check_owners(nb)
-    cells = [_memory_limit_cell(memory_limit_gib)]
+    cells = []
     for index, cell in enumerate(nb.cells):
         owner = owners.get(index)
+        if index == min(owners, default=None):
+            cells.append(_memory_limit_cell(memory_limit_gib))
         if owner is not None:
             cells.append(_guard_cell(owner, watch.get(owner, set())))
         cells.append(guarded.cells[index])
@@ -395,8 +401,20 @@ def exercise_results(nb, replies, stopped):
         elif reply.get("status") == "ok":
             results[name] = ExerciseResult(name, max_points, max_points, "passed", "")
         else:
-            results[name] = ExerciseResult(name, 0, max_points, "failed", _error_message(reply))
+            message = _error_message(reply) + _solution_error(nb, replies, name)
+            results[name] = ExerciseResult(name, 0, max_points, "failed", message)
     return results
+
+
+def _solution_error(nb, replies, check_name):
+    """`` (the solution cell raised …)`` when the solution of ``check_name`` failed, else ""."""
+    owners = check_owners(nb)
+    for index, cell in enumerate(nb.cells):
+        reply = replies.get(index) or {}
+        if owners.get(index) == check_name and nbgrader_flag(cell, "solution"):
+            if reply.get("status") == "error":
+                return f" (the solution cell raised {_error_message(reply)})"
+    return ""
 
 
 def _error_message(reply):

@@ -47,8 +47,17 @@ WATCHED_MODULES = (
     "json",
 )
 
-# ipykernel sets these anew for every cell it runs; they are no check's business.
-VOLATILE = ("builtins.input", "builtins.getpass", "sys.excepthook")
+# ipykernel sets these anew for every cell it runs, and sys.last_* follow each error; a check
+# relies on none of them.
+VOLATILE = (
+    "builtins.input",
+    "builtins.getpass",
+    "sys.excepthook",
+    "sys.last_type",
+    "sys.last_value",
+    "sys.last_traceback",
+    "sys.last_exc",
+)
 
 # Runs in the kernel inside ``exec(…, {})``, so it leaves no name behind; it only reads.
 _GUARD_BODY = r"""
@@ -190,12 +199,14 @@ def read_fingerprint(outputs, nonce):
 def changes(before, after, user_too):
     """What differs from ``before`` to ``after`` (fingerprint dicts), as sorted readable strings.
 
-    Entries that appear are allowed (a solution may import modules or define helpers); the
+    Entries that appear are allowed (a solution may import modules or define helpers), except in
+    a class's attribute table, where they override what the class inherited; the
     user-namespace names a check reads are in every fingerprint, bound or "absent".
     ``user_too``: whether to compare ``user.*`` entries (not across a check cell, which binds its
     own names).
     """
-    found = []
+    # A class attribute that appears overrides an inherited one (Tensor.__eq__ over TensorBase's).
+    found = [f"{key} added" for key in after if key.startswith("class ") and key not in before]
     for key, value in before.items():
         if key.startswith("user.") and not user_too:
             continue
