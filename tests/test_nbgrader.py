@@ -72,20 +72,24 @@ def _use_project_kernel():
 
 def nbgrader(python, course, *args):
     """Run ``nbgrader ARGS`` in folder ``course``; fails the test with nbgrader's output."""
+    # nbgrader runs the ``alembic`` command of its own environment to set up its database.
+    env = {**os.environ, "PATH": os.pathsep.join([str(Path(python).parent), os.environ["PATH"]])}
     done = subprocess.run(
-        [str(python), "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True
+        [str(python), "-m", "nbgrader", *args], cwd=course, capture_output=True, text=True, env=env
     )
     assert done.returncode == 0, f"nbgrader {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
     return done
 
 
-def assignment_of(name):
-    return f"ps{name[:2]}"
+ASSIGNMENT = "lessons"  # one assignment holding all five notebooks: one generate_assignment
 
 
 @pytest.fixture(scope="session")
 def course(nbgrader_python, tmp_path_factory):
-    """A course folder: every instructor notebook as assignment ``psNN``, generated."""
+    """A course folder with every instructor notebook in ``source/lessons/``, generated.
+
+    nbgrader creates the assignment and, when autograding, the students in its database itself.
+    """
     root = tmp_path_factory.mktemp("course")
     config = f"""\
         c = get_config()
@@ -94,22 +98,17 @@ def course(nbgrader_python, tmp_path_factory):
         c.Execute.timeout = 600
     """
     (root / "nbgrader_config.py").write_text(textwrap.dedent(config))
-    for student in SUBMISSIONS:
-        nbgrader(nbgrader_python, root, "db", "student", "add", student)
+    (root / "source" / ASSIGNMENT).mkdir(parents=True)
     for name in NOTEBOOK_NAMES:
-        folder = root / "source" / assignment_of(name)
-        folder.mkdir(parents=True)
-        nbformat.write(
-            nbformat.read(REPO / "notebooks" / f"{name}.ipynb", 4), folder / f"{name}.ipynb"
-        )
-        nbgrader(nbgrader_python, root, "db", "assignment", "add", assignment_of(name))
-        nbgrader(nbgrader_python, root, "generate_assignment", assignment_of(name), "--force")
+        nb = nbformat.read(REPO / "notebooks" / f"{name}.ipynb", 4)
+        nbformat.write(nb, root / "source" / ASSIGNMENT / f"{name}.ipynb")
+    nbgrader(nbgrader_python, root, "generate_assignment", ASSIGNMENT, "--force")
     return root
 
 
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
 def test_nbgrader_generate_assignment_accepts_the_instructor_notebook(name, course):
-    released = nbformat.read(course / "release" / assignment_of(name) / f"{name}.ipynb", 4)
+    released = nbformat.read(course / "release" / ASSIGNMENT / f"{name}.ipynb", 4)
     stubs = [cell.source for cell in solution_cells(released)]
     assert stubs and all("raise NotImplementedError()" in source for source in stubs)
 
@@ -176,17 +175,16 @@ with Gradebook("sqlite:///gradebook.db") as gradebook:
 
 @pytest.mark.parametrize("name", AUTOGRADED)
 def test_nbgrader_autograde_agrees_with_classroom_grade(name, course, nbgrader_python, tmp_path):
-    assignment = assignment_of(name)
     ours = {}
     for kind in SUBMISSIONS:
-        folder = course / "submitted" / kind / assignment
+        folder = course / "submitted" / kind / ASSIGNMENT
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(submission(name, kind), folder / f"{name}.ipynb")
         report = grade(folder / f"{name}.ipynb", REPO / "notebooks" / f"{name}.ipynb", fast=True)
         ours[kind] = {result.grade_id: result.points for result in report.exercises}
-    nbgrader(nbgrader_python, course, "autograde", assignment, "--force")
+    nbgrader(nbgrader_python, course, "autograde", ASSIGNMENT, f"--notebook={name}", "--force")
     done = subprocess.run(
-        [str(nbgrader_python), "-c", READ_SCORES, assignment, name, *SUBMISSIONS],
+        [str(nbgrader_python), "-c", READ_SCORES, ASSIGNMENT, name, *SUBMISSIONS],
         cwd=course,
         capture_output=True,
         text=True,
