@@ -29,7 +29,8 @@ K = torch.tensor([[1.0, 2.0], [3.0, 4.0]])"""
 
 EX1 = "def corr(X, K):\n    ### BEGIN SOLUTION\n{}\n    ### END SOLUTION"
 EX1_ANSWER = "    return F.conv2d(X[None, None], K[None, None])[0, 0]"
-WRONG = "    return torch.zeros(2, 2)"
+# Right type, dtype and shape, wrong values: only the cheat could make it pass.
+WRONG = "    return torch.zeros(X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1)"
 
 # Type, dtype and shape first, then values through torch functions the guard vouches for.
 EX1_CHECK = """Y = corr(X, K)
@@ -112,7 +113,9 @@ CHEATS = {
         "tampered",
     ),
     "functional-code-swapped": (
-        "helpers.corr2d.__code__ = (lambda X, K: torch.zeros(2, 2)).__code__\n" + EX1.format(WRONG),
+        "helpers.corr2d.__code__ = (\n"
+        "    lambda X, K: torch.zeros(X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1)\n"
+        ").__code__\n" + EX1.format(WRONG),
         "tampered",
     ),
     "builtin-patched": (
@@ -151,7 +154,7 @@ CHEATS = {
         "tampered",
     ),  # fmt: skip
     "patch-inside-call": (
-        EX1.format(body("torch.allclose = lambda *a, **k: True\nreturn torch.zeros(2, 2)")),
+        EX1.format(body("torch.allclose = lambda *a, **k: True") + "\n" + WRONG),
         "tampered",
     ),
     "equals-everything": (
