@@ -1,14 +1,16 @@
 """Command line: ``python -m classroom release …`` and ``python -m classroom grade …``.
 
-Exit status of ``grade``: 0 full marks, 1 graded below full marks, 2 bad arguments or unreadable
-notebooks.
+Exit status of ``grade`` (for a class: over all its submissions): 0 full marks, 1 graded below
+full marks, 2 bad arguments or unreadable notebooks.
 """
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
-from .grade import format_report, grade
+from .batch import GLOB_CHARACTERS, find_submissions, grade_many
+from .grade import DEFAULT_MEMORY_LIMIT_GIB, format_report, grade
 from .release import release
 
 EXIT_FULL_MARKS, EXIT_NOT_FULL_MARKS, EXIT_USAGE = 0, 1, 2
@@ -35,7 +37,13 @@ def _parser():
             "exit status: 0 full marks, 1 below full marks, 2 bad arguments or unreadable notebooks"
         ),
     )
-    grade_command.add_argument("submission", help="the student's notebook")
+    grade_command.add_argument(
+        "submissions",
+        nargs="+",
+        metavar="SUBMISSION",
+        help="a student's notebook; several, a glob ('submitted/*/02_*.ipynb') or a folder of "
+        "student folders grade a class into --out",
+    )
     grade_command.add_argument(
         "--instructor", required=True, help="the instructor notebook it was released from"
     )
@@ -59,7 +67,50 @@ def _parser():
     grade_command.add_argument(
         "--json", action="store_true", help="print the report as JSON instead of a table"
     )
+    grade_command.add_argument(
+        "--memory-limit",
+        type=float,
+        default=DEFAULT_MEMORY_LIMIT_GIB,
+        help="GiB of memory the kernel may take beyond its start (default 4); past it, "
+        "the cell meets MemoryError",
+    )
+    grade_command.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="submissions graded at once, one kernel each (default 1)",
+    )
+    grade_command.add_argument(
+        "--out",
+        help="folder for a class's gradebook.csv and one JSON report per student "
+        "(default graded/ when grading several submissions)",
+    )
     return parser
+
+
+def _grade_class(args, sources):
+    """Grade several submissions into a gradebook; returns the exit status."""
+    submissions = find_submissions(sources, Path(args.instructor).name)
+    options = ["--timeout", str(args.timeout), "--cell-timeout", str(args.cell_timeout)]
+    options += ["--memory-limit", str(args.memory_limit)] + (["--fast"] if args.fast else [])
+    out = Path(args.out or "graded")
+    reports = grade_many(submissions, args.instructor, out, args.jobs, options, args.timeout)
+    for student, report in reports.items():
+        print(f"{student}: {report['score']:g}/{report['max_score']}")
+    print(f"wrote {out / 'gradebook.csv'} and {len(reports)} JSON reports")
+    full = all(report["score"] == report["max_score"] for report in reports.values())
+    return EXIT_FULL_MARKS if full else EXIT_NOT_FULL_MARKS
+
+
+def _is_class(args):
+    """Whether ``grade`` was given a class (several notebooks, a folder or a glob) or ``--out``."""
+    only = args.submissions[0]
+    return (
+        len(args.submissions) > 1
+        or args.out is not None
+        or Path(only).is_dir()
+        or bool(GLOB_CHARACTERS & set(only))
+    )
 
 
 def main(argv=None):
@@ -69,14 +120,17 @@ def main(argv=None):
             for path in release(args.source, args.target):
                 print(f"wrote {path}")
             return 0
+        if _is_class(args):
+            return _grade_class(args, args.submissions)
         report = grade(
-            args.submission,
+            args.submissions[0],
             args.instructor,
             timeout=args.timeout,
             cell_timeout=args.cell_timeout,
             fast=args.fast,
+            memory_limit_gib=args.memory_limit,
         )
-    except (ValueError, OSError) as error:
+    except (TypeError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))

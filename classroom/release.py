@@ -15,6 +15,7 @@ kept as it is, so the student notebooks look like the ones ``nbgrader generate_a
 releases.
 """
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -138,6 +139,50 @@ class ClearHiddenTests(Preprocessor):
         return cell, resources
 
 
+def nbgrader_locked(cell):
+    """nbgrader's ``is_locked``: check cells always, solution cells never, others by metadata."""
+    if "nbgrader" not in cell.metadata or nbgrader_flag(cell, "solution"):
+        return False
+    return nbgrader_flag(cell, "grade") or nbgrader_flag(cell, "locked")
+
+
+def nbgrader_checksum(cell):
+    """The checksum ``nbgrader validate`` recomputes for a locked cell (nbgrader 0.9's formula).
+
+    MD5 of the source, cell type, grade/solution/locked flags, grade_id and, for a check cell, its
+    points as a float; ``validate`` reports a locked cell whose checksum changed.
+    """
+    digest = hashlib.md5()
+    points = [str(float(cell.metadata.nbgrader["points"]))] if nbgrader_flag(cell, "grade") else []
+    for part in (
+        cell.source,
+        cell.cell_type,
+        str(nbgrader_flag(cell, "grade")),
+        str(nbgrader_flag(cell, "solution")),
+        str(nbgrader_locked(cell)),
+        grade_id(cell),
+        *points,
+    ):
+        digest.update(part.encode("utf-8"))
+    return digest.hexdigest()
+
+
+class ComputeChecksums(Preprocessor):
+    """Write ``checksum`` and ``cell_type`` into nbgrader cells, as ``generate_assignment`` does.
+
+    Runs after the solutions and hidden tests are cleared, so the checksums are the student
+    version's; ``nbgrader validate`` and ``autograde`` use them to notice edited check cells.
+    """
+
+    def preprocess_cell(self, cell, resources, index):
+        if any(nbgrader_flag(cell, flag) for flag in ("grade", "solution")) or nbgrader_locked(
+            cell
+        ):
+            cell.metadata.nbgrader["checksum"] = nbgrader_checksum(cell)
+            cell.metadata.nbgrader["cell_type"] = cell.cell_type
+        return cell, resources
+
+
 class LockCells(Preprocessor):
     """Make nbgrader cells undeletable and locked cells read-only, so a student cannot lose a check.
 
@@ -182,12 +227,13 @@ class CheckGradeIds(Preprocessor):
 def student_preprocessors():
     """The release pipeline, in order.
 
-    Validate, clear solutions and hidden tests, lock, clear outputs.
+    Validate, clear solutions and hidden tests, checksum, lock, clear outputs.
     """
     return [
         CheckGradeIds(),
         ClearSolutions(),
         ClearHiddenTests(),
+        ComputeChecksums(),
         LockCells(),
         ClearOutputPreprocessor(),
         # Drops saved widget state and execution timings;

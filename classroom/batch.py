@@ -1,0 +1,136 @@
+"""Grade a whole class: many submissions, in parallel, into one gradebook.
+
+Each submission is graded by its own ``python -m classroom grade … --json`` process (one kernel
+each), so a submission that hangs, crashes its kernel or even the grader process costs only its
+own row. ``--jobs N`` runs N of them at a time.
+"""
+
+import csv
+import glob
+import json
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+GLOB_CHARACTERS = set("*?[")
+# Seconds a grading process may take beyond the notebook's own time limit (kernel start, restarts).
+PROCESS_MARGIN_S = 120
+
+
+def find_submissions(sources, instructor_name):
+    """``[(student, path)]`` for the submissions named by ``sources``, sorted by student.
+
+    Each source is a notebook, a glob pattern, or a folder of student folders: in a folder every
+    notebook named like the instructor's (``instructor_name``) counts, and the student is the
+    subfolder it lies in. Otherwise the student is the notebook's folder name when the notebook has
+    the instructor's name, else its file stem. Raises ValueError for a source that names nothing.
+    """
+    found = {}
+    for source in sources:
+        if not isinstance(source, (str, Path)):
+            raise TypeError(f"sources must hold paths, got {type(source).__name__}")
+        for student, path in _expand(str(source), instructor_name):
+            if student in found and found[student] != path:
+                student = str(path)  # two "alice" folders: keep both, named by path
+            found[student] = path
+    return sorted(found.items())
+
+
+def _expand(source, instructor_name):
+    """The ``(student, path)`` pairs one source names."""
+    path = Path(source)
+    if path.is_dir():
+        notebooks = sorted(path.rglob(instructor_name))
+        if not notebooks:
+            raise ValueError(
+                f"submissions folder {source!r} holds no {instructor_name!r} in any subfolder"
+            )
+        return [(_student_in(path, notebook), notebook) for notebook in notebooks]
+    if GLOB_CHARACTERS & set(source):
+        matches = sorted(Path(p) for p in glob.glob(source, recursive=True))
+        if not matches:
+            raise ValueError(f"submission pattern {source!r} matches no file")
+        return [(_student_of(match, instructor_name), match) for match in matches]
+    if not path.is_file():
+        raise ValueError(f"submission must be a notebook, a folder or a glob, got {source!r}")
+    return [(_student_of(path, instructor_name), path)]
+
+
+def _student_in(folder, notebook):
+    """The student a notebook under a class folder belongs to: its first subfolder's name."""
+    parts = notebook.relative_to(folder).parts
+    return parts[0] if len(parts) > 1 else notebook.stem
+
+
+def _student_of(path, instructor_name):
+    return path.parent.name if path.name == instructor_name else path.stem
+
+
+def grade_one(path, instructor, options, timeout):
+    """The JSON report of one submission, graded in a process of its own.
+
+    ``options``: extra ``classroom grade`` arguments. A process that fails or outlives ``timeout``
+    seconds gives a report whose every exercise is "not run", with the reason in ``stopped``.
+    """
+    command = [sys.executable, "-m", "classroom", "grade", str(path), "--instructor"]
+    command += [str(instructor), "--json", *options]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+        return json.loads(done.stdout)
+    except subprocess.TimeoutExpired:
+        reason = f"the grading process ran past {timeout:g} s and was stopped"
+    except ValueError:
+        reason = f"the grading process failed: {done.stderr.strip()[-300:]}"
+    return {"submission": str(path), "exercises": [], "score": 0, "max_score": None,
+            "stopped": reason}  # fmt: skip
+
+
+def grade_many(submissions, instructor, out_dir, jobs=1, options=(), timeout=1800):
+    """Grade ``[(student, path)]`` against ``instructor``, ``jobs`` at a time.
+
+    Writes ``<out_dir>/<student>.json`` per student and ``<out_dir>/gradebook.csv``; returns
+    ``{student: report_dict}``.
+    """
+    if not isinstance(jobs, int) or isinstance(jobs, bool):
+        raise TypeError(f"jobs must be an int, got {type(jobs).__name__}")
+    if jobs < 1:
+        raise ValueError(f"jobs must be at least 1, got {jobs}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    limit = timeout + PROCESS_MARGIN_S
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {
+            student: pool.submit(grade_one, path, instructor, list(options), limit)
+            for student, path in submissions
+        }
+        reports = {student: future.result() for student, future in futures.items()}
+    for student, report in reports.items():
+        (out_dir / f"{_safe(student)}.json").write_text(json.dumps(report, indent=2))
+    write_gradebook(reports, out_dir / "gradebook.csv")
+    return reports
+
+
+def _safe(student):
+    """A student name usable as a file name."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in student)
+
+
+def write_gradebook(reports, path):
+    """One CSV row per student: points per exercise, total, maximum, and any tampering or stop."""
+    exercises = []
+    for report in reports.values():
+        exercises += [e["grade_id"] for e in report["exercises"] if e["grade_id"] not in exercises]
+    with open(path, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["student", *exercises, "total", "max", "notes"])
+        for student, report in sorted(reports.items()):
+            points = {e["grade_id"]: e for e in report["exercises"]}
+            notes = [f"{e['grade_id']} {e['status']}" for e in report["exercises"]
+                     if e["status"] in ("tampered", "not run")]  # fmt: skip
+            if report.get("stopped"):
+                notes.append(report["stopped"])
+            writer.writerow(
+                [student, *(f"{points[g]['points']:g}" if g in points else "" for g in exercises),
+                 f"{report['score']:g}", report["max_score"] or "", "; ".join(notes)]
+            )  # fmt: skip

@@ -1,0 +1,312 @@
+"""The grader against students who want marks without the work (issue 12).
+
+A small instructor notebook with two torch exercises stands in for a lesson. Each cheating
+submission puts one trick from a family students share into the answer of exercise 1 and solves
+exercise 2 honestly; all are graded at once, two at a time, through the class-grading command,
+which is the way an instructor meets them. Every trick must earn 0 on exercise 1 and be reported as
+tampered or failed; honest submissions (including one that imports modules and defines helpers)
+keep their points.
+"""
+
+import csv
+import json
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_notebook
+from test_classroom import check_cell, solution_cell
+
+from classroom.__main__ import main
+from classroom.release import student_version
+
+LESSON = """import torch
+import torch.nn.functional as F
+
+import helpers
+
+X = torch.arange(9.0).reshape(3, 3)
+K = torch.tensor([[1.0, 2.0], [3.0, 4.0]])"""
+
+EX1 = "def corr(X, K):\n    ### BEGIN SOLUTION\n{}\n    ### END SOLUTION"
+EX1_ANSWER = "    return F.conv2d(X[None, None], K[None, None])[0, 0]"
+# Right type, dtype and shape, wrong values: only the cheat could make it pass.
+WRONG = "    return torch.zeros(X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1)"
+
+# Type, dtype and shape first, then values through torch functions the guard vouches for.
+EX1_CHECK = """Y = corr(X, K)
+assert type(Y) is torch.Tensor, f"expected a torch.Tensor, got {type(Y).__name__}"
+assert Y.dtype == torch.float32 and tuple(Y.shape) == (2, 2), f"got {Y.dtype} {tuple(Y.shape)}"
+assert torch.allclose(Y, helpers.corr2d(X, K)), "values differ from corr2d"
+print("Exercise 1: all visible checks passed")
+### BEGIN HIDDEN TESTS
+X_hidden = torch.rand(5, 6, generator=torch.Generator().manual_seed(1))
+Y_hidden = corr(X_hidden, K)
+assert type(Y_hidden) is torch.Tensor and tuple(Y_hidden.shape) == (4, 5)
+assert torch.allclose(Y_hidden, helpers.corr2d(X_hidden, K), atol=1e-5)
+### END HIDDEN TESTS"""
+
+EX2 = "def total(X):\n    ### BEGIN SOLUTION\n    return X.sum()\n    ### END SOLUTION"
+EX2_CHECK = """S = total(X)
+assert type(S) is torch.Tensor and S.dtype == X.dtype and tuple(S.shape) == ()
+assert torch.equal(S, torch.tensor(36.0))
+print("Exercise 2: all visible checks passed")
+### BEGIN HIDDEN TESTS
+assert torch.equal(total(torch.ones(4, 5)), torch.tensor(20.0))
+### END HIDDEN TESTS"""
+
+
+def instructor_notebook():
+    nb = new_notebook()
+    nb.cells = [
+        new_code_cell(LESSON),
+        solution_cell("ex1", EX1.format(EX1_ANSWER)),
+        check_cell("ex1-check", EX1_CHECK),
+        solution_cell("ex2", EX2),
+        check_cell("ex2-check", EX2_CHECK),
+    ]
+    return nb
+
+
+def body(code):
+    """``code`` indented as a function body."""
+    return "\n".join("    " + line if line else "" for line in code.split("\n"))
+
+
+# technique → (source of the student's exercise-1 solution cell, expected status of ex1)
+CHEATS = {
+    "input-transformer": (
+        "get_ipython().input_transformers_post.append(\n"
+        "    lambda lines: [line for line in lines if not line.startswith('assert')]\n)\n"
+        + EX1.format(WRONG),
+        "tampered",
+    ),
+    "ast-transformer": (
+        "import ast\n\n\nclass DropAsserts(ast.NodeTransformer):\n"
+        "    def visit_Assert(self, node):\n        return ast.Pass()\n\n\n"
+        "get_ipython().ast_transformers.append(DropAsserts())\n" + EX1.format(WRONG),
+        "tampered",
+    ),
+    "run-cell-replaced": (
+        "shell = get_ipython()\n_original = shell.run_cell\n\n\n"
+        "def run_cell(raw_cell, *args, **kwargs):\n"
+        "    return _original('pass' if 'assert' in raw_cell else raw_cell, *args, **kwargs)\n\n\n"
+        "shell.run_cell = run_cell\n" + EX1.format(WRONG),
+        "tampered",
+    ),
+    "pre-run-cell-hook": (
+        "import torch\n\n\ndef lie(*args, **kwargs):\n    return True\n\n\n"
+        "get_ipython().events.register('pre_run_cell', lambda *a: setattr(torch, 'allclose', lie))"
+        "\n" + EX1.format(WRONG),
+        "tampered",
+    ),
+    "torch-allclose-patched": (
+        "torch.allclose = lambda *args, **kwargs: True\n" + EX1.format(WRONG),
+        "tampered",
+    ),
+    "tensor-method-patched": (
+        "torch.Tensor.__eq__ = lambda self, other: True\n" + EX1.format(WRONG),
+        "tampered",
+    ),
+    "helpers-function-replaced": (
+        "helpers.corr2d = lambda X, K: torch.zeros(X.shape[0] - 1, X.shape[1] - 1)\n"
+        + EX1.format(WRONG),
+        "tampered",
+    ),
+    "functional-code-swapped": (
+        "helpers.corr2d.__code__ = (\n"
+        "    lambda X, K: torch.zeros(X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1)\n"
+        ").__code__\n" + EX1.format(WRONG),
+        "tampered",
+    ),
+    "builtin-patched": (
+        "import builtins\n\nbuiltins.print = lambda *args, **kwargs: None\n" + EX1.format(WRONG),
+        "tampered",
+    ),
+    "builtin-shadowed": (
+        "def type(value):\n    return torch.Tensor\n\n\n" + EX1.format(WRONG),
+        "tampered",
+    ),  # fmt: skip
+    "module-rebound": (
+        "import types\n\n_real = torch\ntorch = types.SimpleNamespace(**vars(_real))\n"
+        "torch.allclose = lambda *a, **k: True\n" + EX1.format(WRONG),
+        "tampered",
+    ),
+    "sys-modules-replaced": (
+        "import sys, types\n\nsys.modules['helpers'] = types.ModuleType('helpers')\n"
+        + EX1.format(EX1_ANSWER),
+        "tampered",
+    ),
+    "lesson-data-changed": ("X.zero_()\n" + EX1.format(WRONG), "tampered"),
+    "torch-function-mode": (
+        "from torch.overrides import TorchFunctionMode\n\n\nclass Agree(TorchFunctionMode):\n"
+        "    def __torch_function__(self, func, types, args=(), kwargs=None):\n"
+        "        if func is torch.allclose:\n            return True\n"
+        "        return func(*args, **(kwargs or {}))\n\n\nAgree().__enter__()\n"
+        + EX1.format(WRONG),
+        "tampered",
+    ),
+    "trace-hook": (
+        "import sys\n\nsys.settrace(lambda frame, event, arg: None)\n" + EX1.format(WRONG),
+        "tampered",
+    ),
+    "stdout-replaced": (
+        "import io, sys\n\nsys.stdout = io.StringIO()\n" + EX1.format(WRONG),
+        "tampered",
+    ),  # fmt: skip
+    "patch-inside-call": (
+        EX1.format(body("torch.allclose = lambda *a, **k: True") + "\n" + WRONG),
+        "tampered",
+    ),
+    "equals-everything": (
+        "class Anything:\n    shape, dtype = (2, 2), torch.float32\n\n"
+        "    def __eq__(self, other):\n        return True\n\n"
+        "    @classmethod\n    def __torch_function__(cls, func, types, args=(), kwargs=None):\n"
+        "        return True\n\n\n" + EX1.format("    return Anything()"),
+        "failed",
+    ),
+    "tensor-subclass": (
+        "class Agreeable(torch.Tensor):\n    @classmethod\n"
+        "    def __torch_function__(cls, func, types, args=(), kwargs=None):\n"
+        "        return True\n\n\n"
+        + EX1.format("    return torch.zeros(2, 2).as_subclass(Agreeable)"),
+        "failed",
+    ),
+    "reads-instructor-files": (
+        "from pathlib import Path\n\nfound = [p for p in Path('..').resolve().rglob('*.ipynb')\n"
+        "         if 'HIDDEN TESTS' in p.read_text(errors='ignore')]\n"
+        "assert found, 'no instructor notebook to read'\n" + EX1.format(EX1_ANSWER),
+        "failed",
+    ),
+    "kills-kernel": ("import os\n\nos._exit(0)\n" + EX1.format(EX1_ANSWER), "failed"),
+    "terminates-kernel": (
+        "import os, signal\n\nos.kill(os.getpid(), signal.SIGTERM)\n" + EX1.format(EX1_ANSWER),
+        "failed",
+    ),
+    "system-exit-in-call": (EX1.format("    raise SystemExit(0)"), "failed"),
+    "keyboard-interrupt-in-call": (EX1.format("    raise KeyboardInterrupt"), "failed"),
+    "exhausts-memory": (
+        "_hoard = []\nwhile True:\n    _hoard.append(bytearray(2**27))\n" + EX1.format(EX1_ANSWER),
+        "failed",
+    ),
+    "duplicate-grade-id": (None, "failed"),  # two ex1 cells: built below
+}
+
+HONEST = {
+    "full": (EX1.format(EX1_ANSWER), [1, 1]),
+    "empty": (None, [0, 0]),
+    "own-helpers-and-imports": (
+        "import math\nimport numpy as np\nfrom torch.nn import functional\n\n\n"
+        "def _windows(X, K):\n    return functional.conv2d(X[None, None], K[None, None])\n\n\n"
+        + EX1.format("    return _windows(X, K)[0, 0] * math.cos(0.0) + float(np.zeros(1)[0])"),
+        [1, 1],
+    ),
+}
+
+
+def submission(ex1_source, solve_ex2=True, duplicate=False):
+    """The student version with exercise 1 answered by ``ex1_source`` (None: untouched)."""
+    nb = student_version(instructor_notebook())
+    cells = {
+        cell.metadata.nbgrader["grade_id"]: cell for cell in nb.cells if "nbgrader" in cell.metadata
+    }
+    if ex1_source is not None:
+        cells["ex1"].source = ex1_source
+    if solve_ex2:
+        cells["ex2"].source = EX2.replace("### BEGIN SOLUTION\n", "").replace(
+            "\n    ### END SOLUTION", ""
+        )
+    if duplicate:
+        copy = nbformat.from_dict(cells["ex1"])
+        copy.source, copy.id = EX1.format(EX1_ANSWER), "duplicate-ex1"
+        nb.cells.insert(2, copy)
+    return nb
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Every cheating and honest submission, graded as one class with --jobs 2."""
+    root = tmp_path_factory.mktemp("integrity")
+    (root / "source").mkdir()
+    nbformat.write(instructor_notebook(), root / "source" / "exercises.ipynb")
+    cohort = {f"cheat-{name}": submission(source, duplicate=source is None)
+              for name, (source, _) in CHEATS.items()}  # fmt: skip
+    cohort |= {f"honest-{name}": submission(source, solve_ex2=name != "empty")
+               for name, (source, _) in HONEST.items()}  # fmt: skip
+    for student, nb in cohort.items():
+        (root / "class" / student).mkdir(parents=True)
+        nbformat.write(nb, root / "class" / student / "exercises.ipynb")
+    status = main([
+        "grade", str(root / "class"), "--instructor", str(root / "source" / "exercises.ipynb"),
+        "--jobs", "2", "--out", str(root / "graded"), "--timeout", "300", "--cell-timeout", "60",
+        "--memory-limit", "0.5",
+    ])  # fmt: skip
+    reports = {path.stem: json.loads(path.read_text()) for path in (root / "graded").glob("*.json")}
+    with open(root / "graded" / "gradebook.csv", newline="") as handle:
+        gradebook = list(csv.DictReader(handle))
+    return status, reports, gradebook
+
+
+@pytest.mark.parametrize("technique", CHEATS)
+def test_a_cheat_earns_nothing_on_the_exercise_it_attacks(technique, graded):
+    _, reports, _ = graded
+    ex1 = reports[f"cheat-{technique}"]["exercises"][0]
+    assert ex1["grade_id"] == "ex1-check" and ex1["points"] == 0, ex1
+    assert ex1["status"] == CHEATS[technique][1], ex1
+    if ex1["status"] == "tampered":
+        assert ex1["tampering"] and ex1["message"].startswith("student code changed"), ex1
+
+
+def test_tampering_is_named_in_the_report(graded):
+    _, reports, _ = graded
+    named = {
+        "torch-allclose-patched": "torch.allclose replaced",
+        "input-transformer": "ipython.input_transformers_post replaced",
+        "trace-hook": "sys.gettrace() replaced",
+        "builtin-shadowed": "type (user namespace) replaced",
+        "lesson-data-changed": "X (user namespace) replaced",
+        "torch-function-mode": "torch.function_modes replaced",
+    }
+    for technique, change in named.items():
+        assert change in reports[f"cheat-{technique}"]["exercises"][0]["tampering"], technique
+
+
+def test_faults_cost_only_their_own_exercise(graded):
+    _, reports, _ = graded
+    for technique in ("kills-kernel", "terminates-kernel", "system-exit-in-call",
+                      "keyboard-interrupt-in-call", "exhausts-memory", "reads-instructor-files",
+                      "equals-everything", "tensor-subclass"):  # fmt: skip
+        ex2 = reports[f"cheat-{technique}"]["exercises"][1]
+        assert ex2["status"] == "passed", (technique, ex2)
+    assert reports["cheat-kills-kernel"]["kernel_restarts"] == 1
+    assert "kernel died" in reports["cheat-kills-kernel"]["exercises"][0]["message"]
+    assert "MemoryError" in reports["cheat-exhausts-memory"]["exercises"][0]["message"]
+
+
+def test_duplicated_solution_cells_get_a_named_result(graded):
+    _, reports, _ = graded
+    report = reports["cheat-duplicate-grade-id"]
+    assert report["duplicate_solutions"] == ["ex1"]
+    assert "several solution cells with grade_id 'ex1'" in report["exercises"][0]["message"]
+
+
+@pytest.mark.parametrize("name", HONEST)
+def test_honest_submissions_keep_their_points(name, graded):
+    _, reports, _ = graded
+    exercises = reports[f"honest-{name}"]["exercises"]
+    assert [e["points"] for e in exercises] == HONEST[name][1], exercises
+    assert not any(e["tampering"] for e in exercises)
+
+
+def test_the_class_gets_one_gradebook_row_per_student(graded):
+    status, reports, gradebook = graded
+    assert status == 1, "below full marks for most of the class"
+    assert sorted(row["student"] for row in gradebook) == sorted(reports)
+    full = next(row for row in gradebook if row["student"] == "honest-full")
+    assert (full["ex1-check"], full["ex2-check"], full["total"], full["max"]) == (
+        "1",
+        "1",
+        "2",
+        "2",
+    )
+    tampered = next(row for row in gradebook if row["student"] == "cheat-torch-allclose-patched")
+    assert "ex1-check tampered" in tampered["notes"]
