@@ -72,7 +72,8 @@ def _unpack_debian_files(source, root):
     raw = raw_folder(root)
     raw.mkdir(parents=True, exist_ok=True)
     for name in RAW_FILES:
-        target, partial = raw / name, raw / (name + ".partial")
+        # a name of this process's own: two test workers may unpack into the same cache at once
+        target, partial = raw / name, raw / f"{name}.{os.getpid()}.partial"
         try:
             with gzip.open(source / (name + ".gz"), "rb") as src, open(partial, "wb") as dst:
                 shutil.copyfileobj(src, dst)
