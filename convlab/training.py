@@ -200,6 +200,9 @@ def progress_bar(total, initial, enabled):
     from tqdm import tqdm
 
     file = NotebookLine() if enabled and _in_notebook() else None
+    # In a notebook the saved line states the steps done out of all ("9380/9380 steps"), so a
+    # reader without a kernel sees that training finished.
+    line = "{n_fmt}/{total_fmt} steps |{bar}| {elapsed}, {rate_fmt}{postfix}" if file else None
     return tqdm(
         total=total,
         initial=initial,
@@ -208,6 +211,7 @@ def progress_bar(total, initial, enabled):
         unit="step",
         mininterval=0.5,
         ncols=100,
+        bar_format=line,
     )
 
 

@@ -129,6 +129,8 @@ def test_stored_progress_bars_are_finished(path):
                     f"{path.name} cell {index}: stored progress bar at {percent}%"
                 )
             assert "IntProgress" not in text, f"{path.name} cell {index}: stored progress widget"
+            for done, total in re.findall(r"(\d+)/(\d+) steps", text):
+                assert done == total, f"{path.name} cell {index}: stored progress {done}/{total}"
 
 
 WRITES = re.compile(r"savefig\(|write_text\(|write_bytes\(|torch\.save\(|open\([^)]*['\"][wa]")
