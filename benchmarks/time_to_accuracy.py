@@ -347,25 +347,9 @@ def plot(results, path):
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from convlab.plotting import plot_time_to_accuracy
 
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for name, run in results["runs"].items():
-        ax.plot(run["elapsed"], run["test_acc"], marker="o", label=RUNS[name])
-    for key, target in results["targets"]:
-        label = "d2l's final accuracy" if key == "d2l" else None
-        ax.axhline(target, color="gray", linestyle="--" if key == "d2l" else ":", lw=1, label=label)
-    ax.set_xlabel("wall time (s)")
-    ax.set_ylabel("test accuracy")
-    ax.set_ylim(0.6, 0.92)
-    ax.set_title(
-        f"Seed LeNet on Fashion-MNIST, {results['device']}, {results['threads']} thread(s)"
-    )
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    plot_time_to_accuracy(results).savefig(path, dpi=100)
 
 
 def main():
@@ -397,7 +381,7 @@ def main():
             net, run = run_d2l(data, args.epochs, device, args.subset)
         else:
             net, run = run_train(data, TRAIN_RECIPES[name], device)
-        runs[name] = run
+        runs[name] = {"label": RUNS[name], **run}
         print(f"  test accuracy per epoch {[round(a, 4) for a in run['test_acc']]}", flush=True)
 
     per_layer = layer_macs(net)

@@ -58,7 +58,8 @@ def test_one_small_run_writes_histories_for_every_loop(tta, tmp_path, monkeypatc
     tta.main()
     results = json.loads(out.read_text())
     assert set(results["runs"]) == set(tta.RUNS)
-    for run in results["runs"].values():
+    for name, run in results["runs"].items():
+        assert run["label"] == tta.RUNS[name]
         assert len(run["test_acc"]) == len(run["elapsed"]) == run["epochs"] == 1
         assert run["macs_per_s"] > 0
     assert results["targets"][0] == ["d2l", results["runs"]["d2l"]["test_acc"][-1]]
