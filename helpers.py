@@ -368,6 +368,34 @@ def standardize(images):
     return (images - FASHION_MNIST_MEAN) / FASHION_MNIST_STD
 
 
+def prepare_drawing(ink, size=28):
+    """Turn a drawing into an input like Fashion-MNIST's: ink h×w in [0, 1] → size×size in [0, 1].
+
+    Zalando made Fashion-MNIST from product photos: the object, light on a black background, was
+    trimmed to its bounding box, scaled so that its longer side is 28 pixels, and centred. A
+    drawing gets the same treatment: its ink (1 = full ink) becomes the light object, the empty
+    paper the black background; the bounding box of the ink is scaled (with antialiasing) so that
+    its longer side is ``size`` and centred. A drawing without ink gives an all-black image.
+    The network's standardisation follows in ``predict`` / ``predict_probabilities``.
+    """
+    check_tensor("ink", ink, (2,), "h×w")
+    if ink.min() < 0 or ink.max() > 1:
+        raise ValueError(
+            f"ink values must lie in [0, 1], got {ink.min().item():.3g}..{ink.max().item():.3g}"
+        )
+    image = torch.zeros(size, size)
+    rows, cols = torch.nonzero(ink > 0, as_tuple=True)
+    if len(rows) == 0:
+        return image
+    box = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
+    scale = size / max(box.shape)
+    height, width = (max(1, round(side * scale)) for side in box.shape)
+    scaled = F.interpolate(box[None, None], (height, width), mode="bilinear", antialias=True)
+    top, left = (size - height) // 2, (size - width) // 2
+    image[top : top + height, left : left + width] = scaled[0, 0].clamp(0, 1)
+    return image
+
+
 # --------------------------------------------------------------------------------------------------
 # The machinery, re-exported from convlab on first use (PEP 562 module __getattr__)
 # --------------------------------------------------------------------------------------------------
@@ -376,12 +404,14 @@ _REEXPORTS = {
     "convlab.data": ["FashionMNIST", "load_fashion_mnist", "DATA_ENV_VAR"],
     "convlab.plotting": [
         "show_images", "show_heatmap", "figure_png", "plot_history", "draw_architecture",
+        "plot_time_to_accuracy",
     ],
-    "convlab.training": ["train", "predict", "pick_device"],
+    "convlab.training": ["train", "predict", "predict_probabilities", "pick_device"],
     "convlab.reference": ["torch_corr2d", "torch_pool2d"],
     "convlab.fonts": ["use_cjk_font"],
     "convlab.widgets": [
-        "ConvShapeExplorer", "KernelEditor", "PoolingExplorer", "editor_presets",
+        "ConvShapeExplorer", "KernelEditor", "PoolingExplorer", "LeNetExplorer",
+        "editor_presets",
         "KERNEL_ENTRY_BOUND",
     ],
 }  # fmt: skip

@@ -7,11 +7,16 @@ the cells of a picture (heat-maps, the widgets, the lesson figures).
 
 import io
 
+import numpy as np
 import torch
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from PIL import Image
 
 # Colours that tell windows apart: one per window in the lesson figures, red for "the current one".
 WINDOW_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
+BLUE, RED = WINDOW_COLOURS[0], WINDOW_COLOURS[3]
 
 
 def new_figure(figsize, **subplots):
@@ -164,6 +169,28 @@ def plot_history(history):
     return history_figure(history, max(history["epoch"], default=1))
 
 
+def plot_time_to_accuracy(results):
+    """Test accuracy against wall time, one line per run of ``benchmarks/time_to_accuracy.py``.
+
+    results: the dict that script writes (its JSON file): ``runs`` (name → label, elapsed seconds
+    and test accuracy per epoch) and ``targets`` ((key, accuracy) pairs, drawn as dashed lines).
+    Returns the figure."""
+    fig, ax = new_figure((8, 4))
+    for run in results["runs"].values():
+        ax.plot(run["elapsed"], run["test_acc"], marker="o", label=run["label"])
+    for key, target in results["targets"]:
+        label = "d2l's final accuracy" if key == "d2l" else None
+        ax.axhline(target, color="gray", linestyle="--" if key == "d2l" else ":", lw=1, label=label)
+    ax.set(xlabel="wall time (s)", ylabel="test accuracy", ylim=(0.6, 0.92))
+    ax.set_title(
+        f"Seed LeNet on Fashion-MNIST, {results['device']}, {results['threads']} thread(s)"
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
 LAYER_COLOURS = {
     "Conv2d": "#9ecae1",
     "AvgPool2d": "#c7e9c0",
@@ -194,3 +221,51 @@ def draw_architecture(net, input_shape=(1, 1, 28, 28), title="LeNet (seed)"):
     ax.set(xlim=(-0.1, 1.25 * len(boxes)), ylim=(-0.1, 1.1), title=f"{title}: layer → output shape")
     ax.axis("off")
     return fig
+
+
+def rgba_png(rgba):
+    """PNG bytes of an h×w×4 uint8 array."""
+    buffer = io.BytesIO()
+    Image.fromarray(rgba).save(buffer, format="png", compress_level=3)
+    return buffer.getvalue()
+
+
+class BlittedFigure:
+    """A picture whose still parts are rendered once; each ``png`` draws only the moving parts
+    over a copy of that rendering (blitting), since writing many values is most of a picture's
+    cost. Subclasses make ``self.fig`` with ``_new_figure``, draw, lay it out, then ``_freeze``.
+    Not pyplot, so nothing keeps the figure globally or shows it as a cell's output.
+    """
+
+    DPI = 100
+
+    def _new_figure(self, figsize):
+        self.fig = Figure(figsize=figsize, dpi=self.DPI)
+        self.canvas = FigureCanvasAgg(self.fig)
+
+    def _freeze(self, moving):
+        """Render all but the ``moving`` artists and keep that rendering."""
+        self.moving = moving
+        for artist in moving:
+            artist.set_animated(True)  # left out of canvas.draw()
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.fig.bbox)
+        self.crop = self._tight_crop()
+
+    def _tight_crop(self):
+        """(top, bottom, left, right) pixel rows/columns around everything drawn, as
+        ``bbox_inches="tight"`` crops, with a margin for texts whose width changes."""
+        box = self.fig.get_tightbbox(self.canvas.get_renderer()).padded(0.1)
+        height, width = self.canvas.get_width_height()[::-1]
+        dpi = self.DPI
+        left, right = max(0, int(box.x0 * dpi)), min(width, int(np.ceil(box.x1 * dpi)))
+        top, bottom = max(0, int(height - box.y1 * dpi)), min(height, int(height - box.y0 * dpi))
+        return top, bottom, left, right
+
+    def _render(self):
+        """PNG bytes: the kept rendering with the moving artists drawn where they are now."""
+        self.canvas.restore_region(self.background)
+        for artist in self.moving:
+            self.fig.draw_artist(artist)
+        top, bottom, left, right = self.crop
+        return rgba_png(np.asarray(self.canvas.buffer_rgba())[top:bottom, left:right])

@@ -37,8 +37,9 @@ def _check_net(net):
         raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
 
 
-def predict(net, images, batch_size=1000):
-    """Class predictions (N int64) of ``net`` for N×1×28×28 images in [0, 1], on the net's device.
+def predict_probabilities(net, images, batch_size=1000):
+    """Class probabilities (N×classes, softmax of the logits) of ``net`` for N×1×28×28 images in
+    [0, 1], standardised as in training, on the net's device; returned on the CPU.
 
     Switches the net to evaluation mode (batch-norm then uses its running statistics).
     """
@@ -49,10 +50,16 @@ def predict(net, images, batch_size=1000):
     with torch.inference_mode():
         return torch.cat(
             [
-                net(standardize(images[i : i + batch_size].to(device))).argmax(dim=1).cpu()
+                net(standardize(images[i : i + batch_size].to(device))).softmax(dim=1).cpu()
                 for i in range(0, len(images), batch_size)
             ]
         )
+
+
+def predict(net, images, batch_size=1000):
+    """Class predictions (N int64) of ``net`` for N×1×28×28 images in [0, 1]: the most probable
+    class of ``predict_probabilities``."""
+    return predict_probabilities(net, images, batch_size).argmax(dim=1)
 
 
 def _check_training_data(net, data):

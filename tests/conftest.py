@@ -1,13 +1,21 @@
 """Fixtures and helpers shared by the tests."""
 
-import matplotlib
+import os
+
+# Two test workers share two cores: one thread each. With torch's default of one thread per core,
+# every worker's threads wait for each other whenever the other worker runs, and a notebook's
+# training cell took 6 minutes instead of one. Set before torch is imported here and inherited by
+# the kernels that nbval and the classroom tests start.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import matplotlib  # noqa: E402
 
 matplotlib.use("Agg")  # tests draw figures without a display
 
-import pytest
-import torch
+import pytest  # noqa: E402
+import torch  # noqa: E402
 
-import helpers
+import helpers  # noqa: E402
 
 # The lessons, in order: notebooks/NAME.ipynb (and notebooks/zh/NAME.ipynb in Chinese).
 NOTEBOOK_NAMES = [

@@ -16,40 +16,33 @@ The browser is the system's Chromium (Debian package ``chromium``), started thro
 import contextlib
 import json
 import os
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import NamedTuple
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
+from convlab.browser import (
+    CHROMIUM,
+    EXPLORER_CELLS,
+    STROKES,
+    UI_TIMEOUT_MS,
+    VIEWPORT,
+    draw_stroke,
+    explorer_root,
+    kernel_value,
+    launch_chromium,
+    open_notebook,
+    point_at,
+    run_all_cells,
+    running_jupyter_lab,
+    server_api,
+    write_notebook,
+)
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "build" / "browser-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
-# Chromium runs as root in CI, and this network is closed:
-# no sandbox, no GPU, no background requests.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-VIEWPORT = {"width": 1280, "height": 800}  # a common projector resolution
-
-SERVER_START_S = 90
-RUN_ALL_S = 600  # the same limit the notebooks get under nbconvert
-KERNEL_S = 60
-UI_TIMEOUT_MS = 60_000
 
 
 def _in_ci():
@@ -69,126 +62,6 @@ def _require_chromium():
 # --------------------------------------------------------------------------------------------------
 # JupyterLab server
 # --------------------------------------------------------------------------------------------------
-
-
-class LabServer(NamedTuple):
-    url: str
-    token: str
-    root_dir: Path
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _write_lab_settings(settings_dir):
-    """Render every cell (windowing would leave off-screen cells out of the DOM); fetch no news."""
-    settings = {
-        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
-            "fetchNews": "false",
-            "checkForUpdates": False,
-        },
-    }
-    for name, values in settings.items():
-        path = settings_dir / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(values))
-
-
-def _log_tail(log_path, lines=40):
-    return "\n".join(log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _server_api(server, path, method="GET"):
-    """Call the server's REST API at ``path``; return the decoded JSON answer (None when empty)."""
-    request = urllib.request.Request(
-        f"{server.url}/api/{path}",
-        method=method,
-        headers={"Authorization": f"token {server.token}"},
-    )
-    direct = urllib.request.build_opener(
-        urllib.request.ProxyHandler({})
-    )  # loopback never goes via a proxy
-    with direct.open(request, timeout=10) as response:
-        body = response.read()
-    return json.loads(body) if body else None
-
-
-def _wait_until_serving(server, process, log_path):
-    """Poll the server's status API until it answers.
-
-    Raises with the server log if the server dies or hangs.
-    """
-    deadline = time.monotonic() + SERVER_START_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(
-                f"jupyter lab exited with code {process.returncode}:\n{_log_tail(log_path)}"
-            )
-        try:
-            _server_api(server, "status")
-            return
-        except (urllib.error.URLError, OSError):
-            pass
-        time.sleep(0.25)
-    raise TimeoutError(
-        f"jupyter lab did not answer within {SERVER_START_S} s:\n{_log_tail(log_path)}"
-    )
-
-
-@contextlib.contextmanager
-def running_jupyter_lab(root_dir, state_dir, log_path):
-    """Run ``jupyter lab`` on 127.0.0.1 (free port, random token) serving ``root_dir``.
-
-    It is stopped on exit.
-
-    ``state_dir`` holds its settings, workspaces and Jupyter/IPython folders, so the user's own
-    configuration and kernel specs play no part. The server's output goes to ``log_path``.
-    """
-    _write_lab_settings(state_dir / "settings")
-    port = _free_port()
-    server = LabServer(f"http://127.0.0.1:{port}", secrets.token_hex(24), root_dir)
-    env = dict(
-        os.environ,
-        JUPYTER_CONFIG_DIR=str(state_dir / "config"),
-        JUPYTER_DATA_DIR=str(state_dir / "data"),
-        JUPYTER_RUNTIME_DIR=str(state_dir / "runtime"),
-        IPYTHONDIR=str(state_dir / "ipython"),
-    )
-    command = [
-        sys.executable,
-        "-m",
-        "jupyter",
-        "lab",
-        "--no-browser",
-        "--ServerApp.ip=127.0.0.1",
-        f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0",
-        f"--IdentityProvider.token={server.token}",
-        f"--ServerApp.root_dir={root_dir}",
-        f"--LabApp.user_settings_dir={state_dir / 'settings'}",
-        f"--LabApp.workspaces_dir={state_dir / 'workspaces'}",
-        "--LabApp.expose_app_in_browser=True",
-    ]
-    if os.geteuid() == 0:
-        command.append("--ServerApp.allow_root=True")
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            command, cwd=root_dir, env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-        try:
-            _wait_until_serving(server, process, log_path)
-            yield server
-        finally:
-            process.terminate()  # the server shuts its kernels down on SIGTERM
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")
@@ -223,9 +96,7 @@ def browser():
     """Headless system Chromium, closed when the module's tests are done."""
     _require_chromium()
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=UI_TIMEOUT_MS
-        )
+        chromium = launch_chromium(playwright)
         try:
             yield chromium
         finally:
@@ -253,108 +124,8 @@ def page(lab, browser, request):
         with contextlib.suppress(PlaywrightError):  # a crashed page has no last state to save
             page.screenshot(path=ARTIFACTS / f"{name}-last-state.png")
         context.close()
-        for session in _server_api(lab, "sessions"):
-            _server_api(lab, f"sessions/{session['id']}", method="DELETE")
-
-
-def evaluate(page, body, arg=None, timeout_s=KERNEL_S):
-    """Run the async JavaScript function body ``body`` (it sees ``arg``) in the page.
-
-    Fails after ``timeout_s``: ``page.evaluate`` itself waits forever on a promise that never
-    settles, hence the race with a timer.
-    """
-    script = f"""async (arg) => {{
-        let timer;
-        const timeout = new Promise((_, reject) => {{
-            timer = setTimeout(
-                () => reject(new Error("timed out after {timeout_s} s")), {timeout_s * 1000});
-        }});
-        try {{
-            return await Promise.race([(async () => {{ {body} }})(), timeout]);
-        }} finally {{
-            clearTimeout(timer);
-        }}
-    }}"""
-    return page.evaluate(script, arg)
-
-
-def open_notebook(page, lab, path):
-    """Open ``path`` (relative to the server root) in JupyterLab with a python3 kernel.
-
-    Waits until the kernel is idle. The notebook panel is kept as ``window.e2ePanel`` for the later
-    steps.
-    """
-    page.goto(
-        f"{lab.url}/lab?reset&token={lab.token}"
-    )  # reset: no tabs restored from an earlier test
-    page.wait_for_function("() => window.jupyterapp !== undefined")
-    evaluate(
-        page,
-        """
-        const app = window.jupyterapp;
-        await app.restored;
-        // Naming the kernel avoids the kernel chooser for notebooks saved without a kernelspec.
-        const panel = await app.commands.execute(
-            "docmanager:open", {path: arg, factory: "Notebook", kernel: {name: "python3"}});
-        await panel.context.ready;
-        await panel.sessionContext.ready;
-        window.e2ePanel = panel;
-    """,
-        path,
-    )
-    page.wait_for_function("""() => {
-        const kernel = window.e2ePanel.sessionContext.session?.kernel;
-        return kernel && kernel.connectionStatus === "connected" && kernel.status === "idle";
-    }""")
-
-
-def run_all_cells(page):
-    """Run every cell of the open notebook.
-
-    Returns the error outputs ("Name: message"), [] when all ran.
-    """
-    return evaluate(
-        page,
-        """
-        const panel = window.e2ePanel;
-        window.jupyterapp.shell.activateById(panel.id);
-        const allRan = await window.jupyterapp.commands.execute("notebook:run-all-cells");
-        const errors = panel.content.widgets.filter((cell) => cell.model.type === "code")
-            .flatMap((cell) => cell.model.outputs.toJSON())
-            .filter((output) => output.output_type === "error")
-            .map((output) => `${output.ename}: ${output.evalue}`);
-        return allRan || errors.length ? errors : ["run-all-cells stopped before the last cell"];
-    """,
-        timeout_s=RUN_ALL_S,
-    )
-
-
-def kernel_value(page, expression):
-    """Evaluate the Python ``expression`` in the notebook's kernel (outside any cell).
-
-    The value comes back via JSON.
-    """
-    code = f"print(__import__('json').dumps({expression}))"  # leaves no new name in the notebook
-    reply = evaluate(
-        page,
-        """
-        const future = window.e2ePanel.sessionContext.session.kernel.requestExecute(
-            {code: arg, store_history: false});
-        let printed = "";
-        future.onIOPub = (message) => {
-            const content = message.content;
-            if (message.header.msg_type === "stream") printed += content.text;
-            if (message.header.msg_type === "error") {
-                printed += `${content.ename}: ${content.evalue}`;
-            }
-        };
-        const reply = await future.done;
-        return {status: reply.content.status, printed};
-    """,
-        code,
-    )
-    assert reply["status"] == "ok", f"kernel could not evaluate {expression!r}: {reply['printed']}"
-    return json.loads(reply["printed"])
+        for session in server_api(lab, "sessions"):
+            server_api(lab, f"sessions/{session['id']}", method="DELETE")
 
 
 def image_source(locator):
@@ -482,6 +253,22 @@ def sha256_in_kernel(page, bytes_expression):
 # --------------------------------------------------------------------------------------------------
 
 
+def press_play_and_watch(page, prefix, widget_name, picture):
+    """Press the play button of widget ``prefix`` (CSS class ``prefix-play``), wait until the
+    window has advanced two positions and the picture has changed, pause; return the position."""
+    start = kernel_value(page, f"{widget_name}.window.value")
+    old_source = image_source(picture)
+    page.locator(f".{prefix}-play button").first.click()
+    wait_for_new_image(page, picture, old_source)
+    page.wait_for_function(
+        "([img, old]) => img.src !== old", arg=[picture.element_handle(), image_source(picture)]
+    )
+    page.locator(f".{prefix}-play button").first.click()  # pause
+    position = kernel_value(page, f"{widget_name}.window.value")
+    assert position >= start + 2, f"the window did not advance: {start} → {position}"
+    return position
+
+
 def open_and_run(page, lab, notebook):
     """Open ``notebooks/<notebook>`` and run all its cells; fail with the errors if any raised."""
     open_notebook(page, lab, f"notebooks/{notebook}")
@@ -535,6 +322,33 @@ def test_kernel_editor_redraws_after_typing_a_kernel_value(page, lab):
     assert page.locator(".kernel-preset select").input_value() == "custom"
     assert kernel_value(page, "editor.preset.value") == "custom"
 
+    # Point at a feature-map pixel: its window lights up, with the products and their sum.
+    inspector = page.locator(".kernel-inspector")
+    feature_canvas = inspector.locator("canvas.kernel-inspector-map")
+    inspector.evaluate("(element) => element.scrollIntoView({block: 'start'})")
+    height, width = kernel_value(page, "list(editor.feature_map.shape)")
+    row, col = height // 2, width // 3
+    box = feature_canvas.bounding_box()
+    page.mouse.move(
+        box["x"] + (col + 0.5) * box["width"] / width,
+        box["y"] + (row + 0.5) * box["height"] / height,
+    )
+    page.wait_for_function(
+        "([root, want]) => root.dataset.pointed === want",
+        arg=[inspector.element_handle(), f"{row},{col}"],
+    )
+    assert kernel_value(page, "editor.inspector.pointed") == [row, col]
+    assert inspector.get_attribute("data-window") == f"{row},{col},{k},{k}"
+    lines = kernel_value(page, "editor.inspector.window_text").splitlines()
+    shown = " ".join(inspector.locator(".kernel-product").all_inner_texts())
+    assert shown.split() == " ".join(lines[1:-1]).split(), (
+        f"the page shows the products {shown!r}, Python computed {lines[1:-1]}"
+    )
+    assert inspector.locator(".kernel-window-sum").inner_text().strip() == lines[-1]
+    expected_sum = kernel_value(page, f"float(editor.feature_map[{row}, {col}])")
+    assert float(lines[-1].split("=")[1]) == pytest.approx(expected_sum, rel=1e-2, abs=1e-3)
+    page.screenshot(path=ARTIFACTS / "02-kernel-inspector-1280x800.png")  # still pointing
+
 
 def test_pooling_explorer_redraws_after_typing_a_window_size(page, lab):
     """Notebook 04: type a new window size, press Enter.
@@ -582,3 +396,107 @@ def test_pooling_explorer_redraws_after_typing_a_window_size(page, lab):
     assert new_picture == sha256_in_kernel(page, "explorer.output_png"), (
         "the browser does not show the picture the kernel drew for the new window size"
     )
+
+    # Play: the window slides; the page shows the kernel's written-out max or mean.
+    widget.evaluate("(element) => element.scrollIntoView({block: 'start'})")
+    press_play_and_watch(page, "pool", "explorer", pooled_picture)
+    page.wait_for_function(
+        "([img, text]) => img.complete && document.querySelector('.pool-window-value')"
+        ".innerText.trim() === text",
+        arg=[pooled_picture.element_handle(), kernel_value(page, "explorer.window_text")],
+    )
+    assert shown_picture_sha256(pooled_picture) == sha256_in_kernel(page, "explorer.output_png")
+    page.screenshot(path=ARTIFACTS / "04-pooling-explorer-play-1280x800.png")
+
+
+# The gradient of one feature-map value of the explorer's network with respect to its input, in
+# the notebook's kernel: (top, left, height, width) of the pixels with a nonzero gradient, whether
+# all pixels of that box have one, and how many do.
+GRADIENT_FIELD = """
+from convlab.widgets.lenet_explorer import ink_from_bytes
+
+
+def gradient_field(layer, channel, row, col):
+    x = helpers.standardize(explorer.image[None, None]).requires_grad_(True)
+    seen = {}
+    module = dict(net.named_modules())[explorer.layer_names[layer]]
+    hook = module.register_forward_hook(lambda m, args, out: seen.setdefault("out", out))
+    net(x)
+    hook.remove()
+    seen["out"][0, channel, row, col].backward()
+    support = x.grad[0, 0] != 0
+    rows, cols = support.nonzero(as_tuple=True)
+    top, left = rows.min().item(), cols.min().item()
+    height, width = rows.max().item() - top + 1, cols.max().item() - left + 1
+    full = bool(support[top : top + height, left : left + width].all())
+    return [top, left, height, width, full, int(support.sum())]
+"""
+
+
+def test_lenet_explorer_answers_a_drawn_stroke_and_outlines_receptive_fields(page, lab):
+    """Notebook 05's explorer: draw with the mouse, then point at feature-map values.
+
+    The probabilities shown are helpers' on the exact pixels the view synced back; the outlined
+    field is the set of input pixels with a nonzero gradient of the pointed value.
+    """
+    write_notebook(lab.root_dir / "notebooks" / "explorer_check.ipynb", EXPLORER_CELLS)
+    open_and_run(page, lab, "explorer_check.ipynb")
+    root = explorer_root(page)
+    root.locator(".lx-pad").wait_for(state="visible")
+    widget = widget_output(page, "lenet-explorer")
+    assert_usable(page, widget)
+    screenshot_as_projected(page, widget, "05-lenet-explorer-test-image-1280x800.png")
+
+    stroke = draw_stroke(page, STROKES[0])
+    assert kernel_value(page, "[explorer.view.stroke, explorer.view.answered]") == [stroke] * 2
+    kernel_value(page, f"exec({GRADIENT_FIELD!r}, globals())")
+    ink = "ink_from_bytes(explorer.view.drawing)"
+    assert kernel_value(page, f"int(({ink} > 0).sum())") > 200, "the stroke left no ink"
+    expected = kernel_value(
+        page,
+        f"helpers.predict_probabilities(net, helpers.prepare_drawing({ink})[None, None])[0]"
+        ".tolist()",
+    )
+    shown = json.loads(root.get_attribute("data-probabilities"))
+    assert shown == pytest.approx(expected, abs=1e-6), "the page does not show helpers' answer"
+    percentages = root.locator(".lx-value").all_inner_texts()
+    assert percentages == [f"{100 * p:.1f} %" for p in expected]
+    screenshot_as_projected(page, widget, "05-lenet-explorer-drawn-1280x800.png")
+
+    layers = kernel_value(page, "explorer.view.layers")
+    widget.evaluate("(element) => element.scrollIntoView({block: 'start'})")
+    for layer, (channel, row, col) in enumerate([(1, 0, 27), (2, 7, 3), (5, 6, 6), (9, 3, 3)]):
+        field = point_at(page, layer, channel, row, col)
+        *box, full, count = kernel_value(page, f"gradient_field({layer}, {channel}, {row}, {col})")
+        assert field == tuple(box), f"{layers[layer]['title']}: outlined {field}, gradient {box}"
+        assert full and count == box[2] * box[3], "the gradient's support is not a full rectangle"
+        shown_text = root.locator(".lx-readout").inner_text()
+        assert shown_text == kernel_value(page, "explorer.pointed_text")
+        # at 1280×800 the input stays in sight while the mouse is on the deepest maps
+        for part in (root.locator(".lx-input"), root.locator(f"canvas.lx-map-{layer}").first):
+            box = part.bounding_box()
+            assert 0 <= box["y"] and box["y"] + box["height"] <= VIEWPORT["height"]
+    page.screenshot(path=ARTIFACTS / "05-lenet-explorer-field-1280x800.png")
+
+
+def test_conv_shape_explorer_play_slides_the_window_and_writes_each_sum(page, lab):
+    """Notebook 01: press play; the window advances, the page shows the picture and the sum of
+    products that the kernel computed for the position it reached."""
+    open_and_run(page, lab, "01_cross_correlation.ipynb")
+    widget = widget_output(page, "shape-play")
+    picture = page.locator("img.shape-drawing")
+    widget.evaluate("(element) => element.scrollIntoView({block: 'start'})")
+    assert_usable(page, widget)
+    press_play_and_watch(page, "shape", "shape_explorer", picture)
+    page.wait_for_function(  # the last picture and line the kernel sent have arrived
+        "([img, text]) => img.complete && document.querySelector('.shape-window-sum')"
+        ".innerText.trim() === text",
+        arg=[picture.element_handle(), kernel_value(page, "shape_explorer.window_text")],
+    )
+    assert shown_picture_sha256(picture) == sha256_in_kernel(page, "shape_explorer.drawing_png")
+    assert kernel_value(
+        page,
+        "shape_explorer.window_text.endswith(f'= {int(shape_explorer.Y.flatten()"
+        "[shape_explorer.window.value])}')",
+    ), "the written sum is not the output value at the window's position"
+    page.screenshot(path=ARTIFACTS / "01-shape-explorer-play-1280x800.png")

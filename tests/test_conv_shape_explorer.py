@@ -1,5 +1,6 @@
 """Headless tests of helpers.ConvShapeExplorer: set each control's .value, check the state."""
 
+import html
 import math
 
 import ipywidgets as widgets
@@ -8,6 +9,7 @@ import torch
 from torch import nn
 
 import helpers
+from convlab.widgets.conv_shape import example_input, example_kernel
 
 
 def conv2d_output_size(n, k, p, s):
@@ -60,11 +62,13 @@ def test_default_state_matches_conv2d(explorer):
         (3, 6, 1, 2),
     ],
 )
-def test_output_size_matches_conv2d(explorer, n, k, p, s):
-    set_controls(explorer, n, k, p, s)
+def test_output_size_matches_conv2d(n, k, p, s):
+    explorer = helpers.ConvShapeExplorer(n, k, p, s)
     expected = conv2d_output_size(n, k, p, s)
     assert explorer.output_size == expected
     assert (explorer.message == "") == (expected is not None)
+    if expected is not None:
+        assert torch.equal(explorer.Y.float(), conv2d_of_example(explorer))
 
 
 def test_shape_text_works_the_formula_out(explorer):
@@ -158,3 +162,102 @@ def test_bad_constructor_arguments_name_the_argument(kwargs, error):
     (name,) = kwargs
     with pytest.raises(error, match=name):
         helpers.ConvShapeExplorer(**kwargs)
+
+
+# --------------------------------------------------------------------------------------------------
+# The example numbers, the written-out sum of each window and the play button
+# --------------------------------------------------------------------------------------------------
+
+
+def conv2d_of_example(explorer):
+    """PyTorch's output for the explorer's X and K with its padding and stride, out×out."""
+    X, K = explorer.X.float()[None, None], explorer.K.float()[None, None]
+    Y = torch.nn.functional.conv2d(
+        X, K, padding=explorer.padding.value, stride=explorer.stride.value
+    )
+    return Y[0, 0]
+
+
+def written_result(window_text):
+    """The number after the last '=' of a written-out line."""
+    return float(window_text.rsplit("= ", 1)[1])
+
+
+def test_lesson_example_appears_for_n3_k2():
+    explorer = helpers.ConvShapeExplorer(3, 2, 0, 1)
+    assert explorer.X.tolist() == [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    assert explorer.K.tolist() == [[1, 2], [3, 4]]
+    assert explorer.Y.tolist() == [[37, 47], [67, 77]]
+    assert explorer.window_text == "Y[0, 0] = 1·1 + 2·2 + 4·3 + 5·4 = 37"
+
+
+# n, k, p, s: a 3×3 kernel with padding and stride (the notebook's), lesson 01's example, a 1×1
+# kernel on padding, a 4×4 kernel (padding products left out), the largest kernel (49 products).
+@pytest.mark.parametrize(
+    "n, k, p, s", [(8, 3, 1, 2), (3, 2, 0, 1), (4, 1, 1, 2), (5, 4, 1, 2), (8, 7, 1, 2)]
+)
+def test_every_window_sum_equals_conv2d(n, k, p, s):
+    explorer = helpers.ConvShapeExplorer(n, k, p, s)
+    expected = conv2d_of_example(explorer)
+    assert torch.equal(explorer.Y.float(), expected)
+    out = explorer.output_size
+    for window in range(out * out):
+        explorer.window.value = window
+        i, j = divmod(window, out)
+        text = explorer.window_text
+        assert text.startswith(f"Y[{i}, {j}] = ")
+        assert written_result(text) == expected[i, j].item(), text
+        assert html.escape(text) in explorer.window_html.value
+        sums = text.split(" = ")[1]
+        products = [term for term in sums.split(" + ") if "·" in term]
+        assert sum(int(a) * int(b) for a, b in (t.split("·") for t in products)) == expected[i, j]
+        if k <= 3:
+            assert len(products) == k * k  # a small window's sum is written in full
+        else:
+            zeros = k * k - len(products)
+            assert all(int(a) * int(b) for a, b in (t.split("·") for t in products))
+            assert f"({zeros} products that are 0)" in text or zeros == 0
+
+
+def test_example_values_stay_one_digit_for_every_size():
+    for n in range(1, 13):
+        X = example_input(n)
+        assert X.shape == (n, n) and 1 <= X.min() and X.max() <= 9
+    for k in range(1, 8):
+        K = example_kernel(k)
+        assert K.shape == (k, k) and 1 <= K.min() and K.max() <= 4
+
+
+def test_play_steps_the_window_slider_and_follows_the_number_of_positions():
+    explorer = helpers.ConvShapeExplorer(4, 3, 1, 2)  # small grids: each change redraws
+    play, window = explorer.play, explorer.window
+    assert "shape-play" in play._dom_classes
+    assert "shape-window-sum" in explorer.window_html._dom_classes
+    assert explorer.play_link.source == (play, "value")
+    assert explorer.play_link.target == (window, "value")
+    assert 0 < play.interval <= 200  # at least 5 positions a second
+    for name, value in [(None, None), ("stride", 1), ("kernel_size", 6)]:
+        if name:
+            getattr(explorer, name).value = value
+        n, k, p, s = (
+            c.value
+            for c in (explorer.input_size, explorer.kernel_size, explorer.padding, explorer.stride)
+        )
+        positions = conv2d_output_size(n, k, p, s) ** 2
+        assert (play.min, play.max) == (0, positions - 1) == (window.min, window.max)
+        assert not play.disabled
+    assert play.max == 0  # the 6×6 kernel just fits the padded 4 + 2·1: one position
+    explorer.padding.value = 0  # input 4 < kernel 6: nothing to play
+    assert play.disabled and window.disabled
+    assert explorer.window_text == "" and explorer.window_html.value == ""
+
+
+def test_drawing_follows_the_window_and_comes_back_the_same(explorer):
+    pictures = []
+    for window in (0, 5, 0):
+        explorer.window.value = window
+        pictures.append(explorer.drawing_png)
+        assert explorer.drawing.value == explorer.drawing_png
+    first, moved, back = pictures
+    assert moved != first
+    assert back == first  # each picture is drawn afresh, nothing of the last one stays

@@ -2,6 +2,7 @@
 does) and the state the editor computes is compared with helpers.corr2d on the same image and
 kernel."""
 
+import numpy
 import pytest
 import torch
 
@@ -26,13 +27,16 @@ def editor(data):
 
 
 def assert_consistent(editor):
-    """The feature map is the loop cross-correlation of the image shown with the cells' kernel."""
+    """The feature map is the loop cross-correlation of the image shown with the cells' kernel;
+    the window inspector below the picture shows that same map (tests/test_window_inspector.py)."""
     expected = helpers.corr2d(editor.image, editor.kernel)
     assert editor.feature_map.shape == expected.shape
     assert torch.allclose(editor.feature_map, expected, atol=1e-5)
     assert torch.equal(editor.relu_map, editor.feature_map.clamp(min=0))
     assert editor.picture.value == editor.figure_png
     assert editor.figure_png.startswith(b"\x89PNG")
+    inspected = numpy.frombuffer(editor.inspector.feature_map, dtype="<f4")
+    assert numpy.array_equal(inspected, editor.feature_map.flatten().numpy())
 
 
 def test_without_images_only_the_edge_image_is_offered():

@@ -1,5 +1,6 @@
 """Headless tests of helpers.PoolingExplorer: set each control's value, check the state."""
 
+import html
 import itertools
 
 import pytest
@@ -132,3 +133,87 @@ def test_controls_are_bounded_and_carry_the_browser_test_classes():
 def test_bad_constructor_arguments_name_the_argument(kwargs, error, words):
     with pytest.raises(error, match=words.replace("[", r"\[").replace("]", r"\]")):
         helpers.PoolingExplorer(**kwargs)
+
+
+# --------------------------------------------------------------------------------------------------
+# The window-position slider, the written-out max or mean and the play button
+# --------------------------------------------------------------------------------------------------
+
+
+def written_values_and_result(window_text):
+    """([values inside max(…) or mean(…)], result) of a written-out line; −∞ becomes -inf."""
+    inside, result = window_text.split("(", 1)[1].rsplit(") = ", 1)
+    values = [float(v.replace("−∞", "-inf")) for v in inside.split(", ")]
+    return values, float(result)
+
+
+# image, window, stride, padding, mode: the notebook's default, average pooling with zero padding,
+# max pooling with −∞ padding and overlapping windows on a random image.
+@pytest.mark.parametrize(
+    "name, pool_size, stride, padding, mode",
+    [
+        ("edge image", 2, 2, 0, "max"),
+        ("edge image", 3, 2, 1, "avg"),
+        ("random 12×11", 3, 3, 1, "max"),
+        ("random 12×11", 4, 3, 2, "avg"),
+    ],
+)
+def test_every_window_value_equals_pytorch(images, name, pool_size, stride, padding, mode):
+    explorer = helpers.PoolingExplorer(images, pool_size, stride, padding, mode)
+    explorer.image.value = name
+    image = images[name].reshape(images[name].shape[-2:])
+    pool = torch.nn.functional.max_pool2d if mode == "max" else torch.nn.functional.avg_pool2d
+    expected = pool(image[None, None], pool_size, stride, padding)[0, 0]
+    width = expected.shape[1]
+    assert explorer.window.max == expected.numel() - 1
+    for window in range(expected.numel()):
+        explorer.window.value = window
+        i, j = divmod(window, width)
+        text = explorer.window_text
+        assert text.startswith(f"Y[{i}, {j}] = {'max' if mode == 'max' else 'mean'}(")
+        values, result = written_values_and_result(text)
+        assert len(values) == pool_size * pool_size
+        # Three significant digits are written.
+        assert result == pytest.approx(expected[i, j].item(), rel=5e-3, abs=1e-9), text
+        assert html.escape(text) in explorer.window_html.value
+
+
+def test_max_pooling_writes_its_padding_as_minus_infinity():
+    explorer = helpers.PoolingExplorer(pool_size=2, stride=1, padding=1)
+    assert explorer.window_text == "Y[0, 0] = max(−∞, −∞, −∞, 1) = 1"
+    explorer.mode.value = "avg"
+    assert explorer.window_text == "Y[0, 0] = mean(0, 0, 0, 1) = 0.25"
+
+
+def test_play_steps_the_window_slider_and_follows_the_number_of_positions(images):
+    explorer = helpers.PoolingExplorer(images, pool_size=3, stride=1)
+    play, window = explorer.play, explorer.window
+    for control, css_class in ((play, "pool-play"), (window, "pool-window")):
+        assert css_class in control._dom_classes
+    assert "pool-window-value" in explorer.window_html._dom_classes
+    assert explorer.play_link.source == (play, "value")
+    assert explorer.play_link.target == (window, "value")
+    assert 0 < play.interval <= 200  # at least 5 positions a second
+    for image in ("edge image", "random 12×11"):
+        explorer.image.value = image
+        assert (play.min, play.max) == (0, explorer.pooled.numel() - 1)
+        assert (window.min, window.max) == (play.min, play.max)
+        assert not play.disabled
+    window.value = window.max
+    explorer.stride.value = 3  # fewer positions: the slider and the play are clamped
+    assert window.value == window.max == play.max == explorer.pooled.numel() - 1
+    explorer.padding.value = 2  # more than half the window: nothing to play
+    assert play.disabled and window.disabled
+    assert explorer.window_text == "" and explorer.window_html.value == ""
+
+
+def test_picture_follows_the_window_and_comes_back_the_same():
+    explorer = helpers.PoolingExplorer()
+    pictures = []
+    for window in (0, 5, 0):
+        explorer.window.value = window
+        pictures.append(explorer.output_png)
+        assert explorer.output.value == explorer.output_png
+    first, moved, back = pictures
+    assert moved != first
+    assert back == first  # each picture is drawn afresh, nothing of the last one stays

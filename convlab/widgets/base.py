@@ -12,6 +12,9 @@ import traitlets
 
 from convlab.plotting import figure_png
 
+# The play button's step in ms: 6 positions a second, while a redraw takes well under this.
+PLAY_INTERVAL_MS = 160
+
 
 def int_control(kind, description, value, bounds, css_class, label_width, width=None, **options):
     """A bounded int control (``kind``: IntSlider, BoundedIntText) tagged with a CSS class, by
@@ -23,10 +26,30 @@ def int_control(kind, description, value, bounds, css_class, label_width, width=
         max=high,
         description=description,
         style={"description_width": label_width},
+        **({"layout": widgets.Layout(width=width)} if width else {}),
         **options,
     )
     control.add_class(css_class)
     return control
+
+
+def linked_play(slider, css_class, margin_left):
+    """A Play button (ipywidgets.Play) that steps ``slider`` through its values, and its link.
+
+    The link is made in the browser (``jslink``): the animation runs there and Python redraws for
+    every value it receives. Keep the Play's ``max`` equal to the slider's. Returns (play, link).
+    """
+    play = widgets.Play(
+        value=slider.value,
+        min=slider.min,
+        max=slider.max,
+        interval=PLAY_INTERVAL_MS,
+        show_repeat=False,
+        description="play",
+        layout=widgets.Layout(margin=f"2px 0 6px {margin_left}"),
+    )
+    play.add_class(css_class)
+    return play, widgets.jslink((play, "value"), (slider, "value"))
 
 
 def png_width(png):

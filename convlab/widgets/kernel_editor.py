@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from convlab.data import check_labels
 from convlab.plotting import write_values
 from convlab.widgets.base import LessonWidget
+from convlab.widgets.window_inspector import WindowInspector
 from helpers import check_choice, check_tensor, classic_kernels, corr2d_vectorized, edge_image
 
 KERNEL_ENTRY_BOUND = 10.0  # each kernel entry in the editor lies in [−10, 10]
@@ -150,8 +151,9 @@ class KernelEditor(LessonWidget):
     """Type a 3×3 or 5×5 kernel (or pick a preset) and see its feature map (特征映射) on an image.
 
     Pictures, side by side: the input, ``corr2d_vectorized(input, kernel)`` on a diverging colour
-    map centred on 0, and the same map after ReLU. Display the object as the last expression of a
-    cell.
+    map centred on 0, and the same map after ReLU. Below them ``inspector`` (a ``WindowInspector``,
+    drawn in the browser): pointing at a feature-map pixel outlines its window on the input and
+    lists the products that add up to it. Display the object as the last expression of a cell.
 
     images: optional n×1×h×w or n×h×w float tensor (e.g. Fashion-MNIST test images, h, w ≥ 5);
     labels: n integer class indices (needed with images); classes: class names (default "0", …).
@@ -185,9 +187,10 @@ class KernelEditor(LessonWidget):
         self.summary = widgets.HTML()
         self.picture = widgets.Image(format="png")
         self.picture.add_class("kernel-feature-map")
+        self.inspector = WindowInspector()
         image_chooser = [self.image_source, self.image_class, self.image_index]
         controls = widgets.VBox([self.size, self.preset, self.grid, *image_chooser, self.summary])
-        self.ui = widgets.VBox([controls, self.picture])
+        self.ui = widgets.VBox([controls, self.picture, self.inspector])
         self.size.observe(self._on_size_change, names="value")
         self.preset.observe(self._on_preset_change, names="value")
         for control in (self.image_source, self.image_class, self.image_index):
@@ -306,10 +309,12 @@ class KernelEditor(LessonWidget):
         self.redraw()
 
     def redraw(self):
-        """Recompute the feature map from the current image and kernel and redraw the pictures."""
+        """Recompute the feature map from the current image and kernel, redraw the pictures and
+        hand both to the inspector."""
         image, kernel = self.image, self.kernel
         self.feature_map = corr2d_vectorized(image, kernel)
         self.relu_map = self.feature_map.clamp(min=0)
+        self.inspector.show(image, kernel, self.feature_map)
         png = self._figure.png(
             image,
             self.feature_map,

@@ -1,13 +1,15 @@
-"""PoolingExplorer (notebook 04): window, stride, padding and mode of ``pool2d`` on an image."""
+"""PoolingExplorer (notebook 04): window, stride, padding and mode of ``pool2d`` on an image, and
+each window's max or mean written out."""
 
+import html
 from functools import partial
 
 import ipywidgets as widgets
 import torch
 from matplotlib.patches import Rectangle
 
-from convlab.plotting import new_figure, show_values
-from convlab.widgets.base import LessonWidget, int_control
+from convlab.plotting import BLUE, RED, BlittedFigure, show_values
+from convlab.widgets.base import LessonWidget, int_control, linked_play
 from helpers import check_choice, check_int, check_tensor, edge_image, pool2d
 
 MODES = ("max", "avg")
@@ -33,77 +35,125 @@ def check_named_images(images):
     return checked
 
 
-def draw_pooling(image, pooled, window, stride, padding, mode):
-    """Draw the input with its padding and first two windows next to the pooled output.
+def format_value(value):
+    """A pooled value as the window text writes it: 3 significant digits, −∞ for max padding."""
+    return "−∞" if value == float("-inf") else f"{value:.3g}"
+
+
+def pooling_window_text(padded, row, col, pool_size, stride, mode):
+    """'Y[0, 1] = max(1, 1, 0, 0) = 1': output Y[row, col] with its window's values written out.
+
+    padded: the input with its padding filled in (−∞ for max, 0 for avg pooling), (h + 2q)×(w + 2q).
+    Average pooling divides by the full window, padding included, as ``pool2d`` does.
+    """
+    top, left = row * stride, col * stride
+    values = padded[top : top + pool_size, left : left + pool_size].flatten().tolist()
+    result = max(values) if mode == "max" else sum(values) / len(values)
+    written = ", ".join(map(format_value, values))
+    name = "max" if mode == "max" else "mean"
+    return f"Y[{row}, {col}] = {name}({written}) = {format_value(result)}"
+
+
+class PoolingFigure(BlittedFigure):
+    """The PoolingExplorer's picture of one setting: the input with its padding next to the
+    pooled output, the current window red (its output cell framed red), the next one dashed blue.
 
     image: h×w; pooled: h'×w', or None when the setting is invalid. Padding cells are tan (holding
-    −∞ for max pooling, 0 for average pooling), the first window is red and its output cell is
-    framed red; the window one stride to the right is dashed blue. Values are written in the cells
-    of small maps. Returns the matplotlib figure.
+    −∞ for max pooling, 0 for average pooling). Values are written in the cells of small maps.
+
+    Built once per setting; ``png(window)`` then draws only the three frames.
     """
-    h, w = image.shape
-    k, s, q = window, stride, padding
-    ratio = [w + 2 * q, max(pooled.shape[1], 1) if pooled is not None else max(w // 2, 1)]
-    fig, (ax_in, ax_out) = new_figure((8, 3.6), ncols=2, gridspec_kw={"width_ratios": ratio})
-    values = image if pooled is None else torch.cat([image.flatten(), pooled.flatten()])
-    low = min(values.min().item(), 0.0)  # average pooling mixes in zero padding
-    high = max(values.max().item(), low + 1e-6)
-    show_values(ax_in, image, low, high)
-    ax_in.set_facecolor("#f2d7a0")  # what shows around the image is the padding
-    ax_in.set_xlim(-q - 0.5, w + q - 0.5)
-    ax_in.set_ylim(h + q - 0.5, -q - 0.5)
-    ax_in.add_patch(Rectangle((-0.5, -0.5), w, h, fill=False, edgecolor="black", linewidth=1))
-    if q and (h + 2 * q) * (w + 2 * q) <= 150:
-        pad_text = "−∞" if mode == "max" else "0"
-        for i in range(-q, h + q):
-            for j in range(-q, w + q):
-                if not (0 <= i < h and 0 <= j < w):
-                    ax_in.text(
-                        j, i, pad_text, ha="center", va="center", fontsize=11, color="#7a5a1e"
-                    )
-    title = f"input {h}×{w}" + (f", padded to {h + 2 * q}×{w + 2 * q} (tan)" if q else "")
-    ax_in.set_title(title, fontsize=13)
-    if pooled is None:
-        ax_out.text(0.5, 0.5, "no output:\nsee the message", ha="center", va="center", fontsize=11)
-        ax_out.axis("off")
-    else:
-        corner = (-q - 0.5, -q - 0.5)
-        ax_in.add_patch(
-            Rectangle(corner, k, k, fill=False, edgecolor="#d62728", linewidth=3, clip_on=False)
-        )
-        if pooled.shape[1] > 1:
-            ax_in.add_patch(
-                Rectangle(
-                    (corner[0] + s, corner[1]),
-                    k,
-                    k,
-                    fill=False,
-                    edgecolor="#1f77b4",
-                    linewidth=2,
-                    linestyle="--",
-                    clip_on=False,
-                )
+
+    def __init__(self, image, pooled, pool_size, stride, padding, mode):
+        self.pooled, self.k, self.s, self.q = pooled, pool_size, stride, padding
+        self._new_figure((8, 3.6))
+        h, w = image.shape
+        q = padding
+        ratio = [w + 2 * q, max(pooled.shape[1], 1) if pooled is not None else max(w // 2, 1)]
+        self.ax_in, self.ax_out = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": ratio})
+        values = image if pooled is None else torch.cat([image.flatten(), pooled.flatten()])
+        low = min(values.min().item(), 0.0)  # average pooling mixes in zero padding
+        high = max(values.max().item(), low + 1e-6)
+        self._draw_input(image, low, high, mode)
+        if pooled is None:
+            self.ax_out.text(
+                0.5, 0.5, "no output:\nsee the message", ha="center", va="center", fontsize=11
             )
-        show_values(ax_out, pooled, low, high)
-        ax_out.add_patch(
-            Rectangle((-0.5, -0.5), 1, 1, fill=False, edgecolor="#d62728", linewidth=3)
+            self.ax_out.axis("off")
+        else:
+            show_values(self.ax_out, pooled, low, high)
+            self.ax_out.set_title(f"{mode} pooled {pooled.shape[0]}×{pooled.shape[1]}", fontsize=13)
+        for text in (*self.ax_in.texts, *self.ax_out.texts):
+            text.set_clip_on(True)  # inside the axes anyway; spares the layout measuring each
+        self.fig.tight_layout()
+        self._freeze([] if pooled is None else self._add_frames())
+
+    def _draw_input(self, image, low, high, mode):
+        h, w = image.shape
+        q, ax = self.q, self.ax_in
+        show_values(ax, image, low, high)
+        ax.set_facecolor("#f2d7a0")  # what shows around the image is the padding
+        ax.set_xlim(-q - 0.5, w + q - 0.5)
+        ax.set_ylim(h + q - 0.5, -q - 0.5)
+        ax.add_patch(Rectangle((-0.5, -0.5), w, h, fill=False, edgecolor="black", linewidth=1))
+        if q and (h + 2 * q) * (w + 2 * q) <= 150:
+            pad_text = "−∞" if mode == "max" else "0"
+            for i in range(-q, h + q):
+                for j in range(-q, w + q):
+                    if not (0 <= i < h and 0 <= j < w):
+                        ax.text(
+                            j, i, pad_text, ha="center", va="center", fontsize=11, color="#7a5a1e"
+                        )
+        title = f"input {h}×{w}" + (f", padded to {h + 2 * q}×{w + 2 * q} (tan)" if q else "")
+        ax.set_title(title, fontsize=13)
+
+    def _add_frames(self):
+        """Add and return the frames ``png`` moves: current window, next window, output cell."""
+        k = self.k
+        self.current = Rectangle(
+            (0, 0), k, k, fill=False, edgecolor=RED, linewidth=3, clip_on=False
         )
-        ax_out.set_title(f"{mode} pooled {pooled.shape[0]}×{pooled.shape[1]}", fontsize=13)
-    fig.tight_layout()
-    return fig
+        self.next = Rectangle(
+            (0, 0), k, k, fill=False, edgecolor=BLUE, linewidth=2, linestyle="--", clip_on=False
+        )
+        self.output_frame = Rectangle((0, 0), 1, 1, fill=False, edgecolor=RED, linewidth=3)
+        self.ax_in.add_patch(self.current)
+        self.ax_in.add_patch(self.next)
+        self.ax_out.add_patch(self.output_frame)
+        return [self.current, self.next, self.output_frame]
+
+    def _window_corner(self, window):
+        """Top-left corner of window number ``window`` (row-major) in the input's pixel axes."""
+        i, j = divmod(window, self.pooled.shape[1])
+        return (j * self.s - self.q - 0.5, i * self.s - self.q - 0.5)
+
+    def png(self, window):
+        """PNG bytes of the picture with window number ``window`` (row-major) current."""
+        if self.pooled is not None:
+            self.current.set_xy(self._window_corner(window))
+            has_next = window + 1 < self.pooled.numel()
+            self.next.set_visible(has_next)
+            if has_next:
+                self.next.set_xy(self._window_corner(window + 1))
+            i, j = divmod(window, self.pooled.shape[1])
+            self.output_frame.set_xy((j - 0.5, i - 0.5))
+        return self._render()
 
 
 class PoolingExplorer(LessonWidget):
     """Controls for the window size, stride, padding and mode (max/avg) of ``pool2d`` on an image.
 
     images: dict name → h×w (or 1×h×w) grey-scale tensor, shown in a drop-down; default the 6×8
-    ``edge_image()``. Shows the input (padding tan, first window red, next window dashed blue) and
-    the pooled output with their shapes. Display the object as the last expression of a cell.
+    ``edge_image()``. Shows the input (padding tan, current window red, next window dashed blue)
+    and the pooled output with their shapes. A window-position slider (and a play button linked to
+    it in the browser) steps the red window through the positions, and a line writes out the
+    current window's max or mean. Display the object as the last expression of a cell.
 
     Computed state (updated on every change): ``pooled`` (h'×w' tensor, or None when the setting
-    is invalid), ``shape_text`` ("input h×w → max pooled h'×w'", "" when invalid), ``message``
-    (pool2d's reason the setting is invalid, "" when valid), ``output_png`` (PNG bytes, also in
-    ``output.value``).
+    is invalid), ``shape_text`` ("input h×w → max pooled h'×w'", "" when invalid), ``window_text``
+    (the current window's values and result, e.g. "Y[0, 1] = max(1, 1, 0, 0) = 1"; "" when
+    invalid), ``message`` (pool2d's reason the setting is invalid, "" when valid), ``output_png``
+    (PNG bytes, also in ``output.value``).
     """
 
     MAX_POOL_SIZE, MAX_STRIDE, MAX_PADDING = 8, 8, 4
@@ -135,20 +185,35 @@ class PoolingExplorer(LessonWidget):
             style={"button_width": "60px"},
         )
         self.mode.add_class("pool-mode")
+        self.window = int_control(
+            widgets.IntSlider,
+            "window position",
+            0,
+            (0, 0),
+            "pool-window",
+            label_width="110px",
+            continuous_update=False,
+        )
+        self.play, self.play_link = linked_play(self.window, "pool-play", margin_left="8px")
         self.shape_html = widgets.HTML()
         self.shape_html.add_class("pool-shape")
+        self.window_html = widgets.HTML()
+        self.window_html.add_class("pool-window-value")
         self.output = widgets.Image(
             format="png", layout=widgets.Layout(max_width="100%", height="auto")
         )
         self.output.add_class("pool-output")
         # Controls in rows above the picture: the two-panel picture needs the notebook's width.
         row = widgets.HBox([self.pool_size, self.stride, self.padding, self.mode])
-        self.ui = widgets.VBox([self.image, row, self.shape_html, self.message_html, self.output])
+        stepper = widgets.HBox([self.window, self.play])
+        texts = [self.shape_html, self.window_html, self.message_html]
+        self.ui = widgets.VBox([self.image, row, stepper, *texts, self.output])
         self.pooled = None
-        self.shape_text = ""
+        self.shape_text = self.window_text = ""
         self.output_png = b""
         for control in (self.image, self.pool_size, self.stride, self.padding, self.mode):
             control.observe(self._update, names="value")
+        self.window.observe(self._on_window_change, names="value")
         self._update()
 
     def _update(self, change=None):
@@ -167,6 +232,31 @@ class PoolingExplorer(LessonWidget):
             )
             self.message = ""
         self.shape_html.value = f"<b>{self.shape_text}</b>" if self.shape_text else ""
-        self.output_png = self.show_figure(
-            self.output, draw_pooling(image, self.pooled, k, s, q, mode)
+        positions = 1 if self.pooled is None else self.pooled.numel()
+        # Lowering max may clamp the window value and fire _on_window_change: draw once, below.
+        with self.quietly():
+            self.window.max = self.play.max = positions - 1
+        self.window.disabled = self.play.disabled = self.pooled is None
+        self._figure = PoolingFigure(image, self.pooled, k, s, q, mode)
+        self._redraw()
+
+    def _on_window_change(self, change):
+        if not self.busy:
+            self._redraw()
+
+    def _redraw(self):
+        self._write_window_value()
+        self.output_png = self.show_png(self.output, self._figure.png(self.window.value))
+
+    def _write_window_value(self):
+        if self.pooled is None:
+            self.window_text = self.window_html.value = ""
+            return
+        q, mode = self.padding.value, self.mode.value
+        fill = float("-inf") if mode == "max" else 0.0  # as pool2d pads
+        padded = torch.nn.functional.pad(self.images[self.image.value], (q,) * 4, value=fill)
+        i, j = divmod(self.window.value, self.pooled.shape[1])
+        self.window_text = pooling_window_text(
+            padded, i, j, self.pool_size.value, self.stride.value, mode
         )
+        self.window_html.value = f"<b>{html.escape(self.window_text)}</b>"

@@ -1,0 +1,341 @@
+"""LeNetExplorer (notebook 05): draw or pick an input and watch a trained LeNet respond.
+
+The view (``LeNetView``, drawn in the browser by ``js/lenet_explorer.js``) holds the drawing pad,
+the 28×28 image the network receives, the class probabilities and the feature maps after every
+convolution and pooling layer; pointing at a feature-map value outlines its receptive field (感受野)
+in the input. Drawing and pointing happen in the browser; every number shown is computed here.
+"""
+
+import copy
+
+import anywidget
+import ipywidgets as widgets
+import numpy as np
+import torch
+import traitlets
+from torch import nn
+
+from convlab.training import predict_probabilities
+from convlab.widgets.base import LessonWidget, int_control
+from convlab.widgets.client import esm, float32_bytes
+from helpers import check_int, check_tensor, prepare_drawing, standardize
+
+SHOWN_LAYERS = (nn.Conv2d, nn.AvgPool2d, nn.MaxPool2d)
+PAD_SIZE = 112  # drawing-pad pixels per side: 4 per input pixel, so strokes scale down smoothly
+IMAGE_SIZE = 28
+
+
+def shown_layers(net):
+    """The convolution and pooling layers of ``net``, in the order they run: [(name, module)]."""
+    return [(name, m) for name, m in net.named_modules() if isinstance(m, SHOWN_LAYERS)]
+
+
+def layer_outputs(net, images, names):
+    """Run ``net`` on N×1×28×28 inputs; return (logits, outputs of the layers named ``names``).
+
+    The outputs are read with forward hooks, so ``net`` may be any module, not only a Sequential.
+    """
+    modules, outputs = dict(net.named_modules()), {}
+    hooks = [
+        modules[name].register_forward_hook(
+            lambda module, args, out, name=name: outputs.__setitem__(name, out)
+        )
+        for name in names
+    ]
+    try:
+        logits = net(images)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return logits, [outputs[name] for name in names]
+
+
+def field_probe(net):
+    """A copy of ``net`` in which no gradient can vanish or cancel, for finding receptive fields.
+
+    Every convolution gets all-one kernels and no bias, max pooling becomes average pooling of the
+    same geometry, and every other layer that is not linear, pooling or flattening (activations,
+    batch-norm, dropout) becomes the identity. The copy keeps the geometry — kernel sizes, strides,
+    paddings — and nothing else, so the input pixels with a nonzero gradient of one of its values
+    are exactly the pixels that can affect that value in ``net``: its receptive field (notebook 02
+    measured receptive fields the same way).
+    """
+    probe = copy.deepcopy(net).cpu().float()
+
+    def simplify(module):
+        for name, child in module.named_children():
+            if isinstance(child, nn.Conv2d):
+                child.weight.data.fill_(1.0)
+                child.bias = None
+            elif isinstance(child, nn.MaxPool2d):
+                setattr(
+                    module,
+                    name,
+                    nn.AvgPool2d(child.kernel_size, child.stride, child.padding, child.ceil_mode),
+                )
+            elif list(child.children()):
+                simplify(child)
+            elif not isinstance(child, (nn.Linear, nn.AvgPool2d, nn.Flatten)):
+                setattr(module, name, nn.Identity())
+
+    simplify(probe)
+    return probe.eval()
+
+
+def receptive_fields(net, names, size=IMAGE_SIZE):
+    """The receptive field of every position of every layer in ``names``, from the gradient.
+
+    Returns one int tensor per layer, H×W×4: (top, left, height, width) of the input pixels whose
+    gradient of the value at that position (channel 0) is nonzero in ``field_probe(net)``. The
+    field does not depend on the channel: every channel of a layer reads the same window.
+    """
+    probe = field_probe(net)
+    _, shapes = layer_outputs(probe, torch.zeros(1, 1, size, size), names)
+    fields = []
+    for name, shape in zip(names, shapes):
+        height, width = shape.shape[-2:]
+        rows, cols = (
+            torch.arange(height).repeat_interleave(width),
+            torch.arange(width).repeat(height),
+        )
+        x = torch.zeros(height * width, 1, size, size, requires_grad=True)
+        _, (out,) = layer_outputs(probe, x, [name])
+        (gradient,) = torch.autograd.grad(out[torch.arange(len(x)), 0, rows, cols].sum(), x)
+        fields.append(torch.stack([_box(g) for g in gradient[:, 0] != 0]).reshape(height, width, 4))
+    return fields
+
+
+def _box(support):
+    """(top, left, height, width) of the True cells of a 2-D bool tensor (all zero when none)."""
+    rows, cols = torch.nonzero(support, as_tuple=True)
+    if len(rows) == 0:
+        return torch.zeros(4, dtype=torch.long)
+    top, left = rows.min(), cols.min()
+    return torch.stack([top, left, rows.max() - top + 1, cols.max() - left + 1])
+
+
+def layer_title(module, index_of_kind, shape):
+    """'conv 1 · 6×28×28' / 'max pool 2 · 16×7×7' for the index_of_kind-th layer of its kind."""
+    kind = {nn.Conv2d: "conv", nn.AvgPool2d: "avg pool", nn.MaxPool2d: "max pool"}[type(module)]
+    return f"{kind} {index_of_kind} · {'×'.join(map(str, shape))}"
+
+
+def check_explorer_net(net, classes):
+    """Raise unless ``net`` maps N×1×28×28 images to N×classes logits and has maps to show."""
+    if not isinstance(net, nn.Module):
+        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+    device = next(net.parameters()).device
+    net.eval()
+    try:
+        with torch.inference_mode():
+            logits = net(torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE, device=device))
+    except RuntimeError as error:
+        raise ValueError(
+            f"net must take N×1×{IMAGE_SIZE}×{IMAGE_SIZE} images (one grey channel), but running "
+            f"it on a 1×1×{IMAGE_SIZE}×{IMAGE_SIZE} zero image failed: {error}"
+        ) from error
+    if tuple(logits.shape) != (1, len(classes)):
+        raise ValueError(
+            f"net must return N×{len(classes)} logits (one per class), got shape "
+            f"{tuple(logits.shape)} for one image"
+        )
+    if not shown_layers(net):
+        raise ValueError(
+            "net has no convolution or pooling layer whose feature maps could be shown"
+        )
+
+
+def check_explorer_data(data):
+    """Raise unless ``data`` has test images N×1×28×28 in [0, 1], N labels and class names."""
+    for field in ("test_images", "test_labels", "classes"):
+        if not hasattr(data, field):
+            raise TypeError(
+                f"data must have test_images, test_labels and classes (e.g. "
+                f"helpers.load_fashion_mnist()), got {type(data).__name__} without {field}"
+            )
+    check_tensor("data.test_images", data.test_images, (4,), "N×1×28×28")
+    if tuple(data.test_images.shape[1:]) != (1, IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(
+            f"data.test_images must have shape N×1×28×28, got {tuple(data.test_images.shape)}"
+        )
+    if len(data.test_labels) != len(data.test_images):
+        raise ValueError(
+            f"data.test_labels must hold one label per test image ({len(data.test_images)}), "
+            f"got {len(data.test_labels)}"
+        )
+
+
+def ink_from_bytes(drawing, size=PAD_SIZE):
+    """The pad's bytes (size×size uint8, 255 = full ink) as a size×size float tensor in [0, 1]."""
+    if not isinstance(drawing, bytes):
+        raise TypeError(f"drawing must be bytes, got {type(drawing).__name__}")
+    if len(drawing) != size * size:
+        raise ValueError(
+            f"drawing must hold {size}×{size} = {size * size} bytes, got {len(drawing)}"
+        )
+    return torch.from_numpy(
+        np.frombuffer(drawing, dtype=np.uint8).reshape(size, size) / 255.0
+    ).float()
+
+
+class LeNetView(anywidget.AnyWidget):
+    """The browser side of ``LeNetExplorer``: everything drawn, nothing computed.
+
+    From Python: ``classes``, ``layers`` (title, channels, height, width per shown layer),
+    ``fields`` (int16 bytes: per layer, H×W×4 receptive-field boxes), ``image`` (float32 bytes, the
+    28×28 input in [0, 1]), ``maps`` (float32 bytes: per layer, C×H×W), ``probabilities``,
+    ``caption``, ``error``, ``answered`` (the last stroke these values answer). From the browser:
+    ``drawing`` (PAD_SIZE² uint8 bytes), ``stroke`` (counts finished strokes), ``pointed``
+    ([layer, channel, row, col] under the mouse, [] when none).
+    """
+
+    _esm = esm("lenet_explorer")
+    classes = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    layers = traitlets.List(traitlets.Dict()).tag(sync=True)
+    fields = traitlets.Bytes(b"").tag(sync=True)
+    image = traitlets.Bytes(b"").tag(sync=True)
+    maps = traitlets.Bytes(b"").tag(sync=True)
+    probabilities = traitlets.List(traitlets.Float()).tag(sync=True)
+    caption = traitlets.Unicode("").tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    answered = traitlets.Int(0).tag(sync=True)
+    pad_size = traitlets.Int(PAD_SIZE).tag(sync=True)
+    # binary messages arrive as memoryviews
+    drawing = traitlets.Bytes(bytes(PAD_SIZE * PAD_SIZE)).tag(
+        sync=True, from_json=lambda value, widget: bytes(value)
+    )
+    stroke = traitlets.Int(0).tag(sync=True)
+    pointed = traitlets.List(traitlets.Int()).tag(sync=True)
+
+
+class LeNetExplorer(LessonWidget):
+    """Put a test image or your own drawing through a trained LeNet and look inside.
+
+    net: a module taking N×1×28×28 standardised images to N×10 logits (e.g. the lesson's trained
+    LeNet); data: test images, labels and class names (``helpers.load_fashion_mnist()``). Choose a
+    test image by class and index, or draw on the pad (pen, eraser, clear): a drawing goes through
+    ``helpers.prepare_drawing``, and the view shows the 28×28 image the network receives.
+
+    State (updated on every change): ``image`` (28×28 in [0, 1], what the network receives),
+    ``probabilities`` (10), ``maps`` (one C×H×W tensor per convolution and pooling layer),
+    ``fields`` (per layer, H×W×4 receptive-field boxes: top, left, height, width), ``pointed_text``
+    (what the view says about the value under the mouse), ``message``.
+    """
+
+    def __init__(self, net, data, image_class=0, index=0):
+        check_explorer_data(data)
+        classes = list(data.classes)
+        check_explorer_net(net, classes)
+        super().__init__("lenet")
+        self.net, self.data = net, data
+        self.layer_names = [name for name, _ in shown_layers(net)]
+        self.fields = receptive_fields(net, self.layer_names)
+        self._by_class = [
+            torch.nonzero(data.test_labels == c).flatten() for c in range(len(classes))
+        ]
+        self.view = LeNetView(classes=classes)
+        self.view.add_class("lenet-view")
+        self.image_class = widgets.Dropdown(
+            options=[(name, c) for c, name in enumerate(classes)], description="test image"
+        )
+        self.image_class.add_class("lenet-class")
+        self.index = int_control(widgets.BoundedIntText, "index", 0, (0, 0), "lenet-index", "50px")
+        self.index.layout.width = "160px"
+        self.ui = widgets.VBox(
+            [widgets.HBox([self.image_class, self.index]), self.view, self.message_html]
+        )
+        self.image_class.observe(self._on_choice, names="value")
+        self.index.observe(self._on_choice, names="value")
+        self.view.observe(self._on_stroke, names="stroke")
+        self.view.observe(self._on_pointed, names="pointed")
+        self.pointed_text = ""
+        self._describe_layers()
+        self.choose(image_class, index)
+
+    def _describe_layers(self):
+        _, maps = self._run(torch.zeros(IMAGE_SIZE, IMAGE_SIZE))
+        counts, layers = {}, []
+        for (name, module), fmap in zip(shown_layers(self.net), maps):
+            kind = type(module).__name__
+            counts[kind] = counts.get(kind, 0) + 1
+            channels, height, width = fmap.shape
+            title = layer_title(module, counts[kind], fmap.shape)
+            layers.append(dict(title=title, channels=channels, height=height, width=width))
+        self.view.layers = layers
+        boxes = torch.cat([field.reshape(-1) for field in self.fields]).to(torch.int16)
+        self.view.fields = boxes.numpy().astype("<i2").tobytes()
+
+    def _run(self, image):
+        """Probabilities (10) and feature maps (C×H×W per shown layer) for one 28×28 image."""
+        device = next(self.net.parameters()).device
+        batch = image[None, None].to(device)
+        probabilities = predict_probabilities(self.net, batch)[0]  # also sets eval mode
+        with torch.inference_mode():
+            _, maps = layer_outputs(self.net, standardize(batch), self.layer_names)
+        return probabilities, [m[0].float().cpu() for m in maps]
+
+    def choose(self, image_class, index):
+        """Show test image number ``index`` of class ``image_class`` (an int class index)."""
+        check_int("image_class", image_class, 0, len(self._by_class) - 1)
+        count = len(self._by_class[image_class])
+        check_int("index", index, 0, count - 1)
+        with self.quietly():
+            self.image_class.value = image_class
+            self.index.max = count - 1
+            self.index.value = index
+        number = self._by_class[image_class][index].item()
+        name = self.data.classes[image_class]
+        caption = f"test image {number}: {name} number {index} of {count} (label {name})"
+        self.show(self.data.test_images[number, 0], caption)
+
+    def draw(self, ink):
+        """Show a drawing: ink h×w in [0, 1] (1 = full ink), prepared like Fashion-MNIST."""
+        self.show(prepare_drawing(ink), "your drawing, as the network receives it")
+
+    def show(self, image, caption):
+        """Put a 28×28 image in [0, 1] through the network and send everything to the view."""
+        check_tensor("image", image, (2,), "28×28")
+        if tuple(image.shape) != (IMAGE_SIZE, IMAGE_SIZE):
+            raise ValueError(f"image must have shape 28×28, got {tuple(image.shape)}")
+        if image.min() < 0 or image.max() > 1:
+            raise ValueError(
+                f"image values must lie in [0, 1], got {image.min().item():.3g}.."
+                f"{image.max().item():.3g}"
+            )
+        self.image = image
+        self.probabilities, self.maps = self._run(image)
+        self.pointed_text = ""
+        with self.view.hold_sync():
+            self.view.image = float32_bytes(image)
+            self.view.maps = b"".join(float32_bytes(m) for m in self.maps)
+            self.view.probabilities = self.probabilities.tolist()
+            self.view.caption = caption
+            self.view.answered = self.view.stroke
+
+    def _on_choice(self, change):
+        if not self.busy:  # a new class starts at its first image
+            index = 0 if change["owner"] is self.image_class else self.index.value
+            self.choose(self.image_class.value, index)
+
+    def _on_stroke(self, change):
+        try:
+            ink = ink_from_bytes(self.view.drawing, self.view.pad_size)
+        except (TypeError, ValueError) as error:
+            self.message = self.view.error = f"The drawing could not be read: {error}"
+            return
+        self.message = self.view.error = ""
+        self.draw(ink)
+
+    def _on_pointed(self, change):
+        self.pointed_text = self.describe(*change["new"]) if change["new"] else ""
+
+    def describe(self, layer, channel, row, col):
+        """The sentence the view shows for the value at (row, col) of map ``channel`` of layer
+        number ``layer``: its value and its receptive field in the input."""
+        title = self.view.layers[layer]["title"].split(" · ")[0]
+        top, left, height, width = self.fields[layer][row, col].tolist()
+        value = self.maps[layer][channel, row, col].item()
+        return (
+            f"{title}, map {channel}, ({row}, {col}) = {value:.3f}; receptive field: input rows "
+            f"{top}–{top + height - 1}, columns {left}–{left + width - 1} ({height}×{width})"
+        )
