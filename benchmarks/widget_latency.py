@@ -44,6 +44,7 @@ from convlab.browser import (  # noqa: E402
     launch_chromium,
     open_notebook,
     point_at,
+    point_at_kernel_map,
     run_all_cells,
     running_jupyter_lab,
     write_notebook,
@@ -115,18 +116,8 @@ def inspector_hovers(page, count):
     inspector = page.locator(".kernel-inspector")
     inspector.evaluate("(element) => element.scrollIntoView({block: 'start'})")
     height, width = kernel_value(page, "list(editor.feature_map.shape)")
-    canvas = inspector.locator("canvas.kernel-inspector-map")
-    box = canvas.bounding_box()
     for i in range(count):
-        row, col = (3 * i + 1) % height, (7 * i + 2) % width
-        page.mouse.move(
-            box["x"] + (col + 0.5) * box["width"] / width,
-            box["y"] + (row + 0.5) * box["height"] / height,
-        )
-        page.wait_for_function(
-            "([root, want]) => root.dataset.pointed === want",
-            arg=[inspector.element_handle(), f"{row},{col}"],
-        )
+        point_at_kernel_map(page, (3 * i + 1) % height, (7 * i + 2) % width)
     return inspector.evaluate("(root) => [...root.__latencies]")
 
 

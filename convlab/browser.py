@@ -358,3 +358,19 @@ def point_at(page, layer, channel, row, col):
 def explorer_latencies(page):
     """The view's own latency records (ms): {"stroke": [...], "hover": [...]}."""
     return explorer_root(page).evaluate("(root) => root.__latencies")
+
+
+def point_at_kernel_map(page, row, col):
+    """Move the mouse onto pixel (row, col) of the kernel editor's feature map (its window
+    inspector) and wait until the inspector shows that pixel's window."""
+    inspector = page.locator(".kernel-inspector")
+    height, width = kernel_value(page, "list(editor.feature_map.shape)")
+    box = inspector.locator("canvas.kernel-inspector-map").bounding_box()
+    page.mouse.move(
+        box["x"] + (col + 0.5) * box["width"] / width,
+        box["y"] + (row + 0.5) * box["height"] / height,
+    )
+    page.wait_for_function(
+        "([root, want]) => root.dataset.pointed === want",
+        arg=[inspector.element_handle(), f"{row},{col}"],
+    )

@@ -35,6 +35,7 @@ from convlab.browser import (
     launch_chromium,
     open_notebook,
     point_at,
+    point_at_kernel_map,
     run_all_cells,
     running_jupyter_lab,
     server_api,
@@ -324,19 +325,10 @@ def test_kernel_editor_redraws_after_typing_a_kernel_value(page, lab):
 
     # Point at a feature-map pixel: its window lights up, with the products and their sum.
     inspector = page.locator(".kernel-inspector")
-    feature_canvas = inspector.locator("canvas.kernel-inspector-map")
     inspector.evaluate("(element) => element.scrollIntoView({block: 'start'})")
     height, width = kernel_value(page, "list(editor.feature_map.shape)")
     row, col = height // 2, width // 3
-    box = feature_canvas.bounding_box()
-    page.mouse.move(
-        box["x"] + (col + 0.5) * box["width"] / width,
-        box["y"] + (row + 0.5) * box["height"] / height,
-    )
-    page.wait_for_function(
-        "([root, want]) => root.dataset.pointed === want",
-        arg=[inspector.element_handle(), f"{row},{col}"],
-    )
+    point_at_kernel_map(page, row, col)
     assert kernel_value(page, "editor.inspector.pointed") == [row, col]
     assert inspector.get_attribute("data-window") == f"{row},{col},{k},{k}"
     lines = kernel_value(page, "editor.inspector.window_text").splitlines()

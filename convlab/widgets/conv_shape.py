@@ -10,11 +10,16 @@ import torch
 from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.patches import Rectangle
 
-from convlab.plotting import BLUE, RED, BlittedFigure, grid_axes
+from convlab.plotting import BLUE, RED, BlittedFigure, grid_axes, write_values
 from convlab.widgets.base import LessonWidget, int_control, linked_play
 from helpers import check_int, conv_output_shape
 
 WRITE_ALL_PRODUCTS_UP_TO = 9  # a 3×3 kernel's sum is written in full; larger ones drop the zeros
+
+
+def never(value):
+    """No cell is dark: every value is written in black."""
+    return False
 
 
 def example_input(n):
@@ -197,18 +202,11 @@ class ConvWindowsFigure(BlittedFigure):
     def _write_input_values(self):
         padded = torch.nn.functional.pad(self.X, (self.p,) * 4)
         fontsize = min(12, 0.5 * self._cell_points(self.ax_in))
-        for r, row in enumerate(padded.tolist()):
-            for c, value in enumerate(row):
-                self.ax_in.text(
-                    c + 0.5,
-                    r + 0.5,
-                    str(value),
-                    ha="center",
-                    va="center",
-                    fontsize=fontsize,
-                    clip_on=True,  # inside the axes anyway; spares the tight box measuring it
-                    color="#666666" if self._is_padding(r, c) else "black",
-                )
+        texts = write_values(self.ax_in, padded, never, "{}", fontsize, x0=0.5, y0=0.5)
+        for index, text in enumerate(texts):
+            text.set_clip_on(True)  # inside the axes anyway; spares the tight box measuring it
+            if self._is_padding(*divmod(index, padded.shape[1])):
+                text.set_color("#666666")
 
     def _output_font_size(self):
         digits = len(str(self.Y.abs().max().item()))
@@ -218,17 +216,8 @@ class ConvWindowsFigure(BlittedFigure):
     def _write_output_values(self):
         """All outputs go into the saved rendering; ``png`` covers those not computed yet."""
         fontsize = self._output_font_size()
-        for r, row in enumerate(self.Y.tolist()):
-            for c, value in enumerate(row):
-                self.ax_out.text(
-                    c + 0.5,
-                    r + 0.5,
-                    str(value),
-                    ha="center",
-                    va="center",
-                    fontsize=fontsize,
-                    clip_on=True,  # inside the axes anyway; spares the tight box measuring it
-                )
+        for text in write_values(self.ax_out, self.Y, never, "{}", fontsize, x0=0.5, y0=0.5):
+            text.set_clip_on(True)
 
     def _add_current_window(self):
         """Add and return the artists ``png`` moves: red window and the kernel values in it, white
