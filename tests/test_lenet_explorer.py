@@ -145,6 +145,13 @@ def test_pointing_at_a_value_describes_it_and_its_field(explorer):
     )
     explorer.view.pointed = []
     assert explorer.pointed_text == ""
+    with pytest.raises(ValueError, match=r"must lie in a 16×7×7 map, got \(2, 7, 0\)"):
+        explorer.describe(3, 2, 7, 0)
+    with pytest.raises(ValueError, match="layer must be in 0..3, got 4"):
+        explorer.describe(4, 0, 0, 0)
+    explorer.view.pointed = [4, 0, 0, 0]  # as a confused browser could send it
+    assert explorer.pointed_text == "" and "layer must be in 0..3, got 4" in explorer.message
+    explorer.message = ""
 
 
 def test_choosing_a_test_image_by_class_and_index(explorer, data):

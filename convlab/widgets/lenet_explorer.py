@@ -327,11 +327,27 @@ class LeNetExplorer(LessonWidget):
         self.draw(ink)
 
     def _on_pointed(self, change):
-        self.pointed_text = self.describe(*change["new"]) if change["new"] else ""
+        try:  # the browser sends what is under the mouse; a stale or odd value is reported
+            self.pointed_text = self.describe(*change["new"]) if change["new"] else ""
+        except (TypeError, ValueError) as error:
+            self.pointed_text = ""
+            self.message = f"The pointed value {change['new']} is not in the maps: {error}"
+
+    def _check_pointed(self, layer, channel, row, col):
+        """Raise unless (layer, channel, row, col) is a value of one of the shown maps."""
+        if not 0 <= layer < len(self.maps):
+            raise ValueError(f"layer must be in 0..{len(self.maps) - 1}, got {layer}")
+        channels, height, width = self.maps[layer].shape
+        if not (0 <= channel < channels and 0 <= row < height and 0 <= col < width):
+            raise ValueError(
+                f"(channel, row, col) must lie in a {channels}×{height}×{width} map, "
+                f"got ({channel}, {row}, {col})"
+            )
 
     def describe(self, layer, channel, row, col):
         """The sentence the view shows for the value at (row, col) of map ``channel`` of layer
         number ``layer``: its value and its receptive field in the input."""
+        self._check_pointed(layer, channel, row, col)
         title = self.view.layers[layer]["title"].split(" · ")[0]
         top, left, height, width = self.fields[layer][row, col].tolist()
         value = self.maps[layer][channel, row, col].item()
