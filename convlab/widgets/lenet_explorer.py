@@ -239,8 +239,9 @@ class LeNetExplorer(LessonWidget):
             options=[(name, c) for c, name in enumerate(classes)], description="test image"
         )
         self.image_class.add_class("lenet-class")
-        self.index = int_control(widgets.BoundedIntText, "index", 0, (0, 0), "lenet-index", "50px")
-        self.index.layout.width = "160px"
+        self.index = int_control(
+            widgets.BoundedIntText, "index", 0, (0, 0), "lenet-index", "50px", width="160px"
+        )
         self.ui = widgets.VBox(
             [widgets.HBox([self.image_class, self.index]), self.view, self.message_html]
         )
