@@ -201,7 +201,7 @@ function render({ model, el }) {
   choose("pen");
   showPad();
 
-  // ---- what Python computed ----------------------------------------------------------------------
+  // ---- what Python computed --------------------------------------------------------------------
   let fields = null; // per layer: Int16Array of H×W×4 boxes
   let maps = null; // per layer: Float32Array of C×H×W
   let image = null;
@@ -254,7 +254,8 @@ function render({ model, el }) {
       const box = element("div", "lx-layer", mapsBox);
       element("div", "lx-title", box, layer.title.replace(" · ", "\n"));
       const row = element("div", "lx-maps", box);
-      const fit = Math.floor((MAPS_WIDTH - 3 * (layer.channels - 1)) / (layer.channels * layer.width));
+      const gaps = 3 * (layer.channels - 1);
+      const fit = Math.floor((MAPS_WIDTH - gaps) / (layer.channels * layer.width));
       const scale = Math.max(1, Math.min(Math.floor(MAP_HEIGHT / layer.height), fit));
       return Array.from({ length: layer.channels }, (_, channel) => {
         const wrap = element("div", "lx-map", row);
