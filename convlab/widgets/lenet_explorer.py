@@ -26,7 +26,8 @@ IMAGE_SIZE = 28
 
 
 def shown_layers(net):
-    """The convolution and pooling layers of ``net``, in the order they run: [(name, module)]."""
+    """The convolution and pooling layers of ``net`` as [(name, module)], in the order they were
+    registered (the order they run in an ``nn.Sequential``)."""
     return [(name, m) for name, m in net.named_modules() if isinstance(m, SHOWN_LAYERS)]
 
 
