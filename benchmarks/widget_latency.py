@@ -60,20 +60,12 @@ PLAYERS = {"ConvShapeExplorer (01)": "shape", "PoolingExplorer (04)": "pool"}
 DEFAULT_JSON = "benchmarks/widget_latency.json"
 
 
-def percentile(values, q):
-    """The q-th percentile (0–100) of ``values``, linear between order statistics."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q / 100
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def summary(values):
     return dict(
         n=len(values),
         median_ms=round(statistics.median(values), 1),
-        p95_ms=round(percentile(values, 95), 1),
+        # the 95th percentile, linear between order statistics
+        p95_ms=round(statistics.quantiles(values, n=20, method="inclusive")[18], 1),
         max_ms=round(max(values), 1),
     )
 

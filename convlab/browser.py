@@ -19,6 +19,8 @@ import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
+import nbformat
+
 CHROMIUM = Path("/usr/bin/chromium")
 # Chromium runs as root in CI, and this network is closed:
 # no sandbox, no GPU, no background requests.
@@ -267,8 +269,6 @@ def kernel_value(page, expression):
 
 def write_notebook(path, cells):
     """Write a notebook of code cells (source strings) to ``path``, for a browser run to open."""
-    import nbformat
-
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
     nbformat.write(notebook, path)

@@ -37,8 +37,9 @@ def figure_png(fig):
     return buffer.getvalue()
 
 
-def write_values(ax, matrix, dark, fmt="{:.2g}", fontsize=11, x0=0.0, y0=0.0):
-    """Write each value of a 2-D tensor in its cell; cells where ``dark(value)`` get white text.
+def write_values(ax, matrix, dark=None, fmt="{:.2g}", fontsize=11, x0=0.0, y0=0.0):
+    """Write each value of a 2-D tensor in its cell; cells where ``dark(value)`` get white text
+    (no ``dark``: every cell is light, every text black).
 
     Cell (i, j) is centred at (x0 + j, y0 + i), as ``imshow`` places pixels. Returns the texts.
     """
@@ -50,7 +51,7 @@ def write_values(ax, matrix, dark, fmt="{:.2g}", fontsize=11, x0=0.0, y0=0.0):
             ha="center",
             va="center",
             fontsize=fontsize,
-            color="white" if dark(v) else "black",
+            color="white" if dark is not None and dark(v) else "black",
         )
         for i, row in enumerate(matrix.tolist())
         for j, v in enumerate(row)

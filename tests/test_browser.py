@@ -255,15 +255,14 @@ def sha256_in_kernel(page, bytes_expression):
 
 
 def press_play_and_watch(page, prefix, widget_name, picture):
-    """Press the play button of widget ``prefix`` (CSS class ``prefix-play``), wait until the
-    window has advanced two positions and the picture has changed, pause; return the position."""
+    """Press the play button of widget ``prefix`` (CSS class ``prefix-play``), wait for two new
+    pictures, pause; return the window position the kernel then holds (≥ 2 past the start)."""
     start = kernel_value(page, f"{widget_name}.window.value")
-    old_source = image_source(picture)
+    source = image_source(picture)
     page.locator(f".{prefix}-play button").first.click()
-    wait_for_new_image(page, picture, old_source)
-    page.wait_for_function(
-        "([img, old]) => img.src !== old", arg=[picture.element_handle(), image_source(picture)]
-    )
+    for _ in range(2):
+        wait_for_new_image(page, picture, source)
+        source = image_source(picture)
     page.locator(f".{prefix}-play button").first.click()  # pause
     position = kernel_value(page, f"{widget_name}.window.value")
     assert position >= start + 2, f"the window did not advance: {start} → {position}"

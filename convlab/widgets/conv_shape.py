@@ -17,11 +17,6 @@ from helpers import check_int, conv_output_shape
 WRITE_ALL_PRODUCTS_UP_TO = 9  # a 3×3 kernel's sum is written in full; larger ones drop the zeros
 
 
-def never(value):
-    """No cell is dark: every value is written in black."""
-    return False
-
-
 def example_input(n):
     """The explorer's input X, n×n ints: 1, 2, …, 9, 1, 2, … row by row (for n = 3 the X of
     lesson 01's worked example). One digit each, so every value fits in its drawn cell."""
@@ -202,7 +197,7 @@ class ConvWindowsFigure(BlittedFigure):
     def _write_input_values(self):
         padded = torch.nn.functional.pad(self.X, (self.p,) * 4)
         fontsize = min(12, 0.5 * self._cell_points(self.ax_in))
-        texts = write_values(self.ax_in, padded, never, "{}", fontsize, x0=0.5, y0=0.5)
+        texts = write_values(self.ax_in, padded, fmt="{}", fontsize=fontsize, x0=0.5, y0=0.5)
         for index, text in enumerate(texts):
             text.set_clip_on(True)  # inside the axes anyway; spares the tight box measuring it
             if self._is_padding(*divmod(index, padded.shape[1])):
@@ -216,7 +211,7 @@ class ConvWindowsFigure(BlittedFigure):
     def _write_output_values(self):
         """All outputs go into the saved rendering; ``png`` covers those not computed yet."""
         fontsize = self._output_font_size()
-        for text in write_values(self.ax_out, self.Y, never, "{}", fontsize, x0=0.5, y0=0.5):
+        for text in write_values(self.ax_out, self.Y, fmt="{}", fontsize=fontsize, x0=0.5, y0=0.5):
             text.set_clip_on(True)
 
     def _add_current_window(self):
