@@ -7,7 +7,7 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: lab lab-zh test zh figures notebooks
+.PHONY: lab lab-zh test test-fast zh figures notebooks
 
 $(VENV)/installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -29,16 +29,23 @@ lab-zh: $(VENV)/installed
 	$(PYTHON) -m jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --LabApp.user_settings_dir=lab-zh-settings \
 		notebooks/zh/01_cross_correlation.ipynb
 
-# Lint and format checks first (seconds), then every test and notebook.
+# Lint and format checks first (seconds), then every test and notebook on two workers;
+# --dist loadscope keeps each notebook's cells, and each test module, on one worker.
 test: $(VENV)/installed
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m pytest
+	$(PYTHON) -m pytest -n 2 --dist loadscope
+
+# The unit tests alone, in one process (seconds): the loop while changing code. The marked
+# suites (pyproject.toml) are left out; `pytest --lf` re-runs just what failed last time.
+FAST := not (slow or browser or grading or nbgrader or notebooks)
+test-fast: $(VENV)/installed
+	$(PYTHON) -m pytest -m "$(FAST)"
 
 # Updates the catalogues (a changed English paragraph becomes fuzzy or untranslated), then writes
-# notebooks/zh/; `python -m convlab.translation check` lists what is left to translate.
+# notebooks/zh/; `python -m tools.translation check` lists what is left to translate.
 zh: $(VENV)/installed
-	$(PYTHON) -m convlab.translation
+	$(PYTHON) -m tools.translation
 
 figures: $(VENV)/installed
 	$(PYTHON) figures/make_figures.py

@@ -6,19 +6,25 @@ Every function here is born in the lesson that explains it, as in d2l's ``d2l/to
     02 edge detection      edge_image, classic_kernels
     03 multi-channel       corr2d_multi_in, corr2d_multi_in_out, corr2d_multi_in_out_1x1
     04 pooling             pool2d
-    05 LeNet               lenet, standardize
+    05 LeNet               lenet, LENET_VARIANTS, standardize, prepare_drawing
+    argument checks        check_tensor, check_int, check_choice, pair, check_fits
+    files                  REPO_ROOT
 
 The machinery behind the lessons lives in the package ``convlab`` (data loading, plotting, training
 with checkpoints, PyTorch references, the widgets). ``helpers`` re-exports what the notebooks use,
 imported on first use, so ``import helpers`` stays light (no ipywidgets until a widget is used):
 
-    data        load_fashion_mnist, FashionMNIST                        convlab.data
+    data        load_fashion_mnist, FashionMNIST, DATA_ENV_VAR          convlab.data
     plotting    show_images, show_heatmap, figure_png, plot_history,    convlab.plotting
-                draw_architecture
-    training    train, predict, pick_device                             convlab.training
+                draw_architecture, plot_time_to_accuracy
+    training    train, LESSON_RECIPE, predict, predict_probabilities,   convlab.training
+                pick_device
     reference   torch_corr2d, torch_pool2d                              convlab.reference
-    fonts       use_cjk_font (Chinese text in figures)                  convlab.fonts
-    widgets     ConvShapeExplorer, KernelEditor, PoolingExplorer        convlab.widgets
+    fonts       use_cjk_font                                            convlab.fonts
+    widgets     ConvShapeExplorer, KernelEditor, PoolingExplorer,       convlab.widgets
+                LeNetExplorer, editor_presets, KERNEL_ENTRY_BOUND
+
+tests/test_helpers.py checks that these two lists are exactly what ``helpers`` offers.
 
 Errors follow one convention everywhere in the series: a wrong type raises ``TypeError``, the right
 type with a bad value or shape raises ``ValueError``. Each message names the argument, what it got
@@ -406,7 +412,9 @@ _REEXPORTS = {
         "show_images", "show_heatmap", "figure_png", "plot_history", "draw_architecture",
         "plot_time_to_accuracy",
     ],
-    "convlab.training": ["train", "predict", "predict_probabilities", "pick_device"],
+    "convlab.training": [
+        "train", "LESSON_RECIPE", "predict", "predict_probabilities", "pick_device",
+    ],
     "convlab.reference": ["torch_corr2d", "torch_pool2d"],
     "convlab.fonts": ["use_cjk_font"],
     "convlab.widgets": [

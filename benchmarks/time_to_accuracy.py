@@ -1,4 +1,4 @@
-"""Time to accuracy (issue 13): how long until the seed LeNet is good, in wall-clock seconds.
+"""Time to accuracy: how long until the seed LeNet is good, in wall-clock seconds.
 
     python benchmarks/time_to_accuracy.py [--epochs 10] [--device auto|cpu|cuda|mps]
                                           [--threads N] [--runs d2l seed fast]
@@ -8,9 +8,9 @@ Trains the seed LeNet in one process on one device, one run after the other:
 
     d2l     the d2l-style loop (torchvision dataset + ToTensor + DataLoader with 4 workers, batch
             256, plain SGD lr 0.9, Xavier init; ``d2l_train`` in benchmark.py), --epochs epochs;
-    before  helpers.train with the seed recipe before issue 13 (batch 64, peak lr 0.15, momentum
-            cycling 0.95 → 0.85 → 0.95, contiguous tensors), 10 epochs;
-    seed    helpers.train with the seed recipe (RECIPES["seed"] in benchmark.py), 10 epochs;
+    before  helpers.train with the earlier seed recipe (EARLIER_RECIPE in benchmark.py: batch 64,
+            peak lr 0.15, momentum cycling 0.95 → 0.85 → 0.95, contiguous tensors), 10 epochs;
+    seed    helpers.train with the lesson's recipe (its defaults, helpers.LESSON_RECIPE), 10 epochs;
     fast    helpers.train with FAST_RECIPE below, a short schedule built to get good fast.
 
 Every run evaluates the whole test set after every epoch; its clock starts once the data set is
@@ -19,7 +19,8 @@ until the test accuracy first reached (a) the d2l-style loop's final accuracy, m
 run, and (b) 0.88 and 0.90 ("not reached in N epochs" otherwise), the ratios to the d2l-style
 loop, and the arithmetic rate: multiply-adds (MACs; one MAC = 2 FLOPs) counted from the layers,
 per second, as a fraction of the device's peak (its derivation printed). It writes every run's
-per-epoch history to --json (default benchmarks/time_to_accuracy.json; notebook 05 reads it) and
+per-epoch history to --json (default notebooks/results/time_to_accuracy.json: lesson data, which
+notebook 05 reads) and
 a plot of test accuracy against wall time to --plot (default benchmarks/time_to_accuracy.png).
 
 Nothing is read back from the device per batch; the figures need no GPU, and ``--device cuda``
@@ -41,7 +42,7 @@ from torch import nn
 # the repository's helpers and convlab, and benchmark.py beside this file
 sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
 
-from benchmark import RECIPES, d2l_train  # noqa: E402
+from benchmark import EARLIER_RECIPE, d2l_train  # noqa: E402
 
 import helpers  # noqa: E402
 from convlab.data import find_or_fetch_root  # noqa: E402
@@ -49,15 +50,14 @@ from convlab.data import find_or_fetch_root  # noqa: E402
 # Built for getting good fast, not for the 10-epoch end point: the one-cycle schedule in one epoch.
 FAST_RECIPE = dict(epochs=1, batch_size=128, lr=0.8, momentum=(0.9, 0.9), channels_last=True)
 TARGETS = (0.88, 0.90)
-BEFORE_RECIPE = dict(epochs=10, batch_size=64, lr=0.15)  # the seed recipe of issue 9
 RUNS = {
     "d2l": "d2l-style loop",
-    "before": "helpers.train, issue-9 recipe",
+    "before": "helpers.train, earlier recipe",
     "seed": "helpers.train, seed recipe",
     "fast": "helpers.train, fast recipe",
 }
-TRAIN_RECIPES = {"before": BEFORE_RECIPE, "seed": RECIPES["seed"], "fast": FAST_RECIPE}
-DEFAULT_JSON = "benchmarks/time_to_accuracy.json"
+TRAIN_RECIPES = {"before": EARLIER_RECIPE, "seed": helpers.LESSON_RECIPE, "fast": FAST_RECIPE}
+DEFAULT_JSON = "notebooks/results/time_to_accuracy.json"
 DEFAULT_PLOT = "benchmarks/time_to_accuracy.png"
 
 
@@ -297,7 +297,7 @@ def report(results):
     if "seed_vs_before" in results:
         speedup = results["seed_vs_before"]
         print(
-            f"  seed recipe vs issue-9 recipe: {speedup['total']:.2f}× faster over "
+            f"  seed recipe vs earlier recipe: {speedup['total']:.2f}× faster over "
             f"{runs['seed']['epochs']} epochs ({speedup['median_epoch']:.2f}× per median epoch), "
             f"test accuracy {speedup['test_acc'][1]:.4f} vs {speedup['test_acc'][0]:.4f}"
         )

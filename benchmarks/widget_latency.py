@@ -1,11 +1,12 @@
-"""Widget latency in a real browser (issue 11): JupyterLab + headless Chromium, medians and p95.
+"""Widget latency in a real browser: JupyterLab + headless Chromium, medians and p95.
 
     python benchmarks/widget_latency.py [--strokes 30] [--hovers 40] [--play-seconds 6]
                                         [--json benchmarks/widget_latency.json]
 
-Starts JupyterLab on a temporary folder with one notebook (``convlab.browser.EXPLORER_CELLS``:
-a seed LeNet trained for one epoch on 20 000 images, then ``LeNetExplorer``) plus the play
-widgets of lessons 01 and 04, opens it in Chromium (1280×800) and acts as a learner would:
+Starts JupyterLab on a temporary folder with one notebook (``EXPLORER_CELLS`` of the tests'
+browser driver, tests/support/browser.py: a seed LeNet trained for one epoch on 20 000 images,
+then ``LeNetExplorer``) plus the play widgets of lessons 01 and 04, opens it in Chromium
+(1280×800) and acts as a learner would:
 
 * strokes: draws --strokes strokes on the pad with the mouse. Latency: mouse released → the
   new probabilities and feature maps drawn (the view notes ``performance.now()`` at the release
@@ -16,7 +17,7 @@ widgets of lessons 01 and 04, opens it in Chromium (1280×800) and acts as a lea
 * play: presses each lesson widget's play button and counts the window positions the page shows
   in --play-seconds seconds (distinct pictures), as positions per second.
 
-Targets (issue 11): stroke ≤ 100 ms, hover ≤ 50 ms (medians and 95th percentiles over ≥ 30
+Targets: stroke ≤ 100 ms, hover ≤ 50 ms (medians and 95th percentiles over ≥ 30
 events), play ≥ 5 positions per second. Prints the figures and writes them to --json.
 """
 
@@ -32,9 +33,11 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+# the repository (helpers, convlab) and the tests' support code, which drives the browser
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from convlab.browser import (  # noqa: E402
+from support.browser import (  # noqa: E402
     EXPLORER_CELLS,
     STROKES,
     VIEWPORT,

@@ -1,6 +1,6 @@
 """Classroom tools for the notebooks: release student versions, grade submissions.
 
-See classroom/README.md.
+See "For instructors" in README.md (README.zh.md: "教师须知").
 
 python -m classroom release notebooks/ build/student/
 python -m classroom grade SUBMISSION.ipynb --instructor notebooks/NAME.ipynb

@@ -2,9 +2,10 @@
 
 The kernel starts in ``<workspace>/notebooks/``, an empty folder laid out like the repository's, so
 the lessons' ``import helpers`` and ``helpers.REPO_ROOT / …`` find copies of the repository code
-(``helpers.py``, ``convlab/``, ``benchmarks/``, ``figures/``) through ``PYTHONPATH``. No notebook
-is copied: a student cell that lists or reads the folder finds no instructor notebook and no hidden
-test. Fashion-MNIST is read where it already lies, through $FASHION_MNIST_ROOT.
+(``helpers.py``, ``convlab/``, ``figures/``) through ``PYTHONPATH``, and the lesson data in
+``notebooks/results/``. No notebook is copied: a student cell that lists or reads the folder finds
+no instructor notebook and no hidden test. Fashion-MNIST is read where it already lies, through
+$FASHION_MNIST_ROOT.
 """
 
 import os
@@ -14,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-COPIED = ("helpers.py", "convlab", "benchmarks", "figures")
+COPIED = ("helpers.py", "convlab", "figures", "notebooks/results")
 DATA_ENV_VAR = "FASHION_MNIST_ROOT"  # convlab.data's variable; not imported, to keep torch out
 
 
@@ -45,5 +46,5 @@ def workspace():
         root = Path(folder)
         for name in COPIED:
             _copy(REPO / name, root / name)
-        (root / "notebooks").mkdir()
+        (root / "notebooks").mkdir(exist_ok=True)
         yield root / "notebooks", kernel_environment(root)

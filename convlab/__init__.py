@@ -6,9 +6,9 @@
     checkpoints.py  atomic checkpoint files that let training resume
     reference.py    the PyTorch computations the lessons' from-scratch code is checked against
     widgets/        the interactive widgets, one file each, on a shared base
-    translation.py  the Chinese edition: gettext catalogues in, notebooks/zh/ out (`make zh`)
     fonts.py        a CJK font for matplotlib, so Chinese in a figure never turns into boxes
 
 Lesson code (``corr2d``, ``pool2d``, ``lenet`` …) lives in ``helpers.py``; this package builds
-on it.
+on it. It holds run-time code only: the build tools live in ``tools/``, the browser driver of the
+tests and benchmarks in ``tests/support/``.
 """

@@ -4,6 +4,7 @@ The data sit on the device as tensors and batches are cut by index from a seeded
 run is reproducible and no DataLoader workers are needed for 28×28 images.
 """
 
+import inspect
 from numbers import Real
 from pathlib import Path
 from time import perf_counter
@@ -20,6 +21,9 @@ from helpers import check_int, check_tensor, standardize
 HISTORY_KEYS = ("epoch", "train_loss", "train_acc", "test_loss", "test_acc", "seconds")
 CONFIG_KEYS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "label_smoothing",
                "augment", "seed")  # fmt: skip
+# train's arguments that make up a training recipe (LESSON_RECIPE below)
+RECIPE_KEYS = ("epochs", "batch_size", "lr", "momentum", "weight_decay", "label_smoothing",
+               "augment", "channels_last")  # fmt: skip
 _BACKGROUND = standardize(torch.tensor(0.0)).item()  # a blank pixel, standardised
 
 
@@ -237,17 +241,98 @@ class LivePlot:
         self.handle.update(Image(figure_png(history_figure(history, self.epochs))))
 
 
+def one_cycle_sgd(net, lr, momentum, weight_decay, epochs, steps_per_epoch):
+    """SGD with momentum and its one-cycle schedule (``OneCycleLR``): (optimizer, scheduler)."""
+    low, high = momentum
+    optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=high, weight_decay=weight_decay)
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=lr,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        base_momentum=low,
+        max_momentum=high,
+    )
+    return optimizer, scheduler
+
+
+def epoch_batches(images, labels, batch_size, generator, augment):
+    """One epoch's batches (x, y) of N×C×h×w images, cut from a permutation drawn from
+    ``generator``; with ``augment``, flipped and shifted by draws made for the whole epoch at once
+    and moved to the device once, so that no batch waits on the host."""
+    order = torch.randperm(len(images), generator=generator).to(images.device)
+    if augment:
+        draws = [d.to(images.device) for d in draw_shifts_and_flips(len(images), generator)]
+    for i in range(0, len(images), batch_size):
+        index = order[i : i + batch_size]
+        x, y = images[index], labels[index]
+        if augment:
+            x = _shift_and_flip(x, *(d[i : i + batch_size] for d in draws))
+        yield x, y
+
+
+def sgd_step(net, optimizer, scheduler, x, y, label_smoothing):
+    """One optimisation step on the batch (x, y); returns its logits and its mean loss."""
+    logits = net(x)
+    loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    scheduler.step()
+    return logits, loss.detach()
+
+
+def train_epoch(net, batches, optimizer, scheduler, label_smoothing, bar):
+    """Train ``net`` on one epoch's ``batches``; returns (mean training loss, training accuracy).
+
+    Loss and correct predictions are summed on the device and read once, at the end: no host
+    synchronisation per batch.
+    """
+    net.train()
+    loss_sum = correct = seen = 0  # the first batch makes the sums tensors on the device
+    for x, y in batches:
+        logits, loss = sgd_step(net, optimizer, scheduler, x, y, label_smoothing)
+        loss_sum = loss_sum + loss * len(y)
+        correct = correct + (logits.argmax(dim=1) == y).sum()
+        seen += len(y)
+        bar.update()
+    return loss_sum.item() / seen, correct.item() / seen
+
+
+def _tensors_on(device, memory_format, data):
+    """``data``'s standardised images and its labels on ``device``: (train_x, train_y, test_x,
+    test_y), moved once so that no batch waits on the host."""
+    train_x, test_x = (
+        standardize(x).to(device).contiguous(memory_format=memory_format)
+        for x in (data.train_images, data.test_images)
+    )
+    return train_x, data.train_labels.to(device), test_x, data.test_labels.to(device)
+
+
+def _run_state(config, history, net, optimizer, scheduler, generator):
+    """Everything a checkpoint holds to resume the run where it stopped."""
+    return dict(
+        config=config,
+        history=history,
+        model=net.state_dict(),
+        optimizer=optimizer.state_dict(),
+        scheduler=scheduler.state_dict(),
+        generator=generator.get_state(),
+        torch_rng=torch.get_rng_state(),
+    )
+
+
 def train(
     net,
     data,
     epochs=10,
-    batch_size=64,
-    lr=0.15,
-    momentum=(0.85, 0.95),
+    batch_size=256,
+    lr=1.0,
+    momentum=(0.9, 0.9),
     weight_decay=0.0,
     label_smoothing=0.0,
     augment=False,
-    channels_last=False,
+    channels_last=True,
     seed=0,
     device=None,
     checkpoint=None,
@@ -256,20 +341,20 @@ def train(
 ):
     """Train ``net`` with cross-entropy and SGD with momentum under a one-cycle schedule.
 
-    The learning rate rises from lr/25 to its peak ``lr`` over the first 30 % of the steps, then
-    falls to almost 0; the momentum moves the other way through ``momentum`` = (low, high): high at
-    the start, low at the learning-rate peak, high again at the end (``OneCycleLR``'s defaults).
+    The defaults are the lesson's recipe, ``LESSON_RECIPE``. The learning rate rises from lr/25 to
+    its peak ``lr`` over the first 30 % of the steps, then falls to almost 0; the momentum moves
+    the other way through ``momentum`` = (low, high): high at the start, low at the peak, high
+    again at the end (``OneCycleLR``'s schedule).
 
     data: anything with train_images N×1×28×28 float in [0, 1], train_labels N int64,
     test_images, test_labels (e.g. ``load_fashion_mnist()``). The images are standardised and moved
     to ``device`` (None: CUDA, then MPS, then CPU) once; batches are cut by index from a seeded
-    permutation. ``lr`` is the schedule's peak. ``augment=True`` adds random flips and 2-pixel
-    shifts. ``channels_last=True`` holds the network's weights and the images in the channels-last
-    memory format (NHWC), which some networks train faster in on some devices (see
-    benchmarks/README.md); the arithmetic is the same, the rounding may differ. ``checkpoint``: a
-    file path; the run state is saved there after every epoch and, if the
-    file exists, training resumes from it. ``progress`` shows one progress bar (in place in a
-    notebook), ``live_plot`` redraws the loss/accuracy plot in a notebook after every epoch.
+    permutation. ``augment=True`` adds random flips and 2-pixel shifts. ``channels_last=True``
+    holds the network's weights and the images in the channels-last memory format (NHWC), which
+    trains LeNet faster on a CPU (benchmarks/README.md); the arithmetic is the same, the rounding
+    may differ. ``checkpoint``: a file path; the run state is saved there after every epoch and,
+    if the file exists, training resumes from it. ``progress`` shows one progress bar (in place in
+    a notebook), ``live_plot`` redraws the loss/accuracy plot in a notebook after every epoch.
 
     Returns the history: a dict of per-epoch lists (epoch, train_loss, train_acc, test_loss,
     test_acc, seconds). The same seed, data and settings give the same weights and history
@@ -282,29 +367,15 @@ def train(
     memory_format = torch.channels_last if channels_last else torch.contiguous_format
     net.to(device, memory_format=memory_format)
     _check_training_data(net, data)
+    train_x, train_y, test_x, test_y = _tensors_on(device, memory_format, data)
 
-    train_x, test_x = (
-        standardize(x).to(device).contiguous(memory_format=memory_format)
-        for x in (data.train_images, data.test_images)
-    )
-    train_y, test_y = data.train_labels.to(device), data.test_labels.to(device)
     steps_per_epoch = -(-len(train_x) // batch_size)
-    low, high = momentum
-    optimizer = torch.optim.SGD(net.parameters(), lr=lr, momentum=high, weight_decay=weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer,
-        max_lr=lr,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        base_momentum=low,
-        max_momentum=high,
-    )
+    optimizer, scheduler = one_cycle_sgd(net, lr, momentum, weight_decay, epochs, steps_per_epoch)
     generator = torch.Generator().manual_seed(seed)  # shuffling and augmentation, checkpointed
     torch.manual_seed(seed)  # for layers that draw from the global generator
-    # what a checkpoint must match to be resumed
     settings = (epochs, batch_size, lr, momentum, weight_decay, label_smoothing, augment, seed)
     config = dict(zip(CONFIG_KEYS, settings), channels_last=channels_last)
-    config.update(train_size=len(train_x), test_size=len(test_x))
+    config.update(train_size=len(train_x), test_size=len(test_x))  # a resumed run must match
     history = {key: [] for key in HISTORY_KEYS}
     if checkpoint is not None and Path(checkpoint).exists():
         history = load_checkpoint(checkpoint, config, net, optimizer, scheduler, generator)
@@ -314,52 +385,28 @@ def train(
     with progress_bar(epochs * steps_per_epoch, done * steps_per_epoch, progress) as bar:
         for epoch in range(done + 1, epochs + 1):
             start = perf_counter()
-            net.train()
-            order = torch.randperm(len(train_x), generator=generator).to(device)
-            if augment:  # one epoch's draws, moved to the device at once
-                draws = [d.to(device) for d in draw_shifts_and_flips(len(train_x), generator)]
-            loss_sum, correct = torch.zeros((), device=device), torch.zeros((), device=device)
-            for i in range(0, len(train_x), batch_size):
-                index = order[i : i + batch_size]
-                x, y = train_x[index], train_y[index]
-                if augment:
-                    x = _shift_and_flip(x, *(d[i : i + batch_size] for d in draws))
-                logits = net(x)
-                loss = F.cross_entropy(logits, y, label_smoothing=label_smoothing)
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
-                # summed on the device, read once per epoch: no per-batch synchronisation
-                loss_sum += loss.detach() * len(y)
-                correct += (logits.argmax(dim=1) == y).sum()
-                bar.update()
-            test_loss, test_acc = evaluate(net, test_x, test_y)
-            values = (
-                epoch,
-                loss_sum.item() / len(train_x),
-                correct.item() / len(train_x),
-                test_loss,
-                test_acc,
-                perf_counter() - start,
+            batches = epoch_batches(train_x, train_y, batch_size, generator, augment)
+            train_loss, train_acc = train_epoch(
+                net, batches, optimizer, scheduler, label_smoothing, bar
             )
+            test_loss, test_acc = evaluate(net, test_x, test_y)
+            values = (epoch, train_loss, train_acc, test_loss, test_acc, perf_counter() - start)
             for key, value in zip(HISTORY_KEYS, values):
                 history[key].append(value)
             bar.set_postfix_str(f"epoch {epoch}/{epochs}, test accuracy {test_acc:.3f}")
             if checkpoint is not None:
-                save_checkpoint(
-                    checkpoint,
-                    dict(
-                        config=config,
-                        history=history,
-                        model=net.state_dict(),
-                        optimizer=optimizer.state_dict(),
-                        scheduler=scheduler.state_dict(),
-                        generator=generator.get_state(),
-                        torch_rng=torch.get_rng_state(),
-                    ),
-                )
+                state = _run_state(config, history, net, optimizer, scheduler, generator)
+                save_checkpoint(checkpoint, state)
             if live is not None:
                 live.update(history)
     net.eval()
     return history
+
+
+# The lesson's recipe (notebook 05), written once: train's defaults. 10 epochs of batches of 256,
+# peak learning rate 1.0, constant momentum 0.9, channels-last memory; the benchmarks import it.
+LESSON_RECIPE = {
+    name: parameter.default
+    for name, parameter in inspect.signature(train).parameters.items()
+    if name in RECIPE_KEYS
+}

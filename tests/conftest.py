@@ -17,31 +17,11 @@ import torch  # noqa: E402
 
 import helpers  # noqa: E402
 
-# The lessons, in order: notebooks/NAME.ipynb (and notebooks/zh/NAME.ipynb in Chinese).
-NOTEBOOK_NAMES = [
-    "01_cross_correlation",
-    "02_edge_detection",
-    "03_multichannel_convolution",
-    "04_pooling",
-    "05_lenet",
-]
-
 
 @pytest.fixture(scope="session")
 def fashion():
     """The real Fashion-MNIST, loaded once for the whole session."""
     return helpers.load_fashion_mnist()
-
-
-def first_examples(data, n_train, n_test):
-    """The first n_train training and n_test test examples of ``data``, as a FashionMNIST."""
-    return helpers.FashionMNIST(
-        data.train_images[:n_train],
-        data.train_labels[:n_train],
-        data.test_images[:n_test],
-        data.test_labels[:n_test],
-        data.classes,
-    )
 
 
 @pytest.fixture
@@ -51,3 +31,10 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+def pytest_collection_modifyitems(items):
+    """Mark nbval's items (one per notebook cell) `notebooks`: `make test-fast` leaves them."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.notebooks)

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import sync_playwright
 
-from convlab.browser import (
+from support.browser import (
     CHROMIUM,
     EXPLORER_CELLS,
     STROKES,
@@ -41,6 +41,8 @@ from convlab.browser import (
     server_api,
     write_notebook,
 )
+
+pytestmark = pytest.mark.browser
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO_ROOT / "build" / "browser-artifacts"

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 import helpers
-from conftest import first_examples
+from support.lessons import first_examples
 
 EPOCHS, N_TRAIN, N_TEST, BATCH = 4, 6000, 1000, 128
 RUN = textwrap.dedent(f"""
@@ -82,6 +82,7 @@ def kill_after_first_checkpoint(path):
     assert process.returncode == -signal.SIGKILL
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_the_same_weights_and_history(tmp_path, data, one_thread):
     path = tmp_path / "run.pt"
     kill_after_first_checkpoint(path)

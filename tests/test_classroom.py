@@ -1,4 +1,4 @@
-"""The classroom loop: release student versions, grade submissions (classroom/README.md).
+"""The classroom loop: release student versions, grade submissions (README.md, "For instructors").
 
 Part one uses small notebooks built here to pin down the release rules (nbgrader's semantics) and
 the grader's safety (tampering, a dying kernel). Part two runs the real lessons 01–05: every student
@@ -35,7 +35,18 @@ from classroom.release import (
     release,
     student_version,
 )
-from conftest import NOTEBOOK_NAMES
+from support.assignments import (
+    check_cell,
+    check_cells,
+    nbgrader_metadata,
+    solution_cell,
+    solution_cells,
+    with_solutions,
+    wrong_answer,
+)
+from support.lessons import NOTEBOOK_NAMES
+
+pytestmark = pytest.mark.grading
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_DIR = REPO / "notebooks"
@@ -44,32 +55,6 @@ NOTEBOOK_DIR = REPO / "notebooks"
 # --------------------------------------------------------------------------------------------------
 # Helpers: build notebooks and submissions
 # --------------------------------------------------------------------------------------------------
-
-
-def nbgrader_metadata(name, solution, points=None):
-    """Cell metadata as nbgrader's create-assignment toolbar writes it.
-
-    For a solution cell or a check cell.
-    """
-    fields = {
-        "grade": points is not None,
-        "grade_id": name,
-        "locked": not solution,
-        "schema_version": 3,
-        "solution": solution,
-        "task": False,
-    }
-    if points is not None:
-        fields["points"] = points
-    return {"nbgrader": fields}
-
-
-def solution_cell(name, source):
-    return new_code_cell(source, metadata=nbgrader_metadata(name, solution=True))
-
-
-def check_cell(name, source, points=1):
-    return new_code_cell(source, metadata=nbgrader_metadata(name, solution=False, points=points))
 
 
 def fixture_notebook():
@@ -109,44 +94,6 @@ def write(nb, path):
 
 def read(path):
     return nbformat.read(path, as_version=4)
-
-
-def solution_cells(nb):
-    return [cell for cell in nb.cells if nbgrader_flag(cell, "solution")]
-
-
-def check_cells(nb):
-    return [
-        cell
-        for cell in nb.cells
-        if nbgrader_flag(cell, "grade") and not nbgrader_flag(cell, "solution")
-    ]
-
-
-def with_solutions(student, instructor, grade_ids):
-    """A copy of ``student`` with the instructor's source put back into some solution cells.
-
-    Those named in grade_ids.
-    """
-    answers = {grade_id(cell): cell.source for cell in solution_cells(instructor)}
-    filled = nbformat.from_dict(student)
-    for cell in solution_cells(filled):
-        if grade_id(cell) in grade_ids:
-            cell.source = answers[grade_id(cell)]
-    return filled
-
-
-def wrong_answer(stub_source):
-    """A stub that runs without NotImplementedError but answers nothing.
-
-    Its ``raise`` becomes ``return None`` or ``pass``.
-    """
-    lines = stub_source.split("\n")
-    for i, line in enumerate(lines):
-        if line.strip() == "raise NotImplementedError()":
-            indent = line[: len(line) - len(line.lstrip())]
-            lines[i] = indent + ("return None" if indent else "pass")
-    return "\n".join(lines)
 
 
 def run_cli(*args):

@@ -114,6 +114,7 @@ def gzip_into(raw_folder, debian_folder):
             shutil.copyfileobj(src, dst)
 
 
+@pytest.mark.slow
 def test_debian_files_are_decompressed_into_the_cache(no_local_source, real_raw_folder, data):
     gzip_into(real_raw_folder, no_local_source / "debian")
     loaded = helpers.load_fashion_mnist()
@@ -123,6 +124,7 @@ def test_debian_files_are_decompressed_into_the_cache(no_local_source, real_raw_
     ) == sorted(RAW_NAMES)
 
 
+@pytest.mark.slow
 def test_truncated_debian_archive_is_an_error_and_leaves_no_partial_file(
     no_local_source, real_raw_folder
 ):

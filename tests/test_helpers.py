@@ -1,5 +1,9 @@
 """Every from-scratch helper against its PyTorch counterpart, every bad input against its error."""
 
+import ast
+import re
+from pathlib import Path
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -338,3 +342,38 @@ def test_bad_input_raises_a_clear_error(call, error, message):
     with pytest.raises(error) as excinfo:
         call()
     assert message in str(excinfo.value)
+
+
+def index_of_helpers():
+    """``{name: module or None}`` from the two lists in helpers' docstring (None: defined in it)."""
+    index, module = {}, None
+    for line in helpers.__doc__.splitlines():
+        if not line.startswith("    "):
+            continue
+        columns = re.split(r"\s{2,}", line.strip())
+        if line.startswith(
+            "     "
+        ):  # a continuation line: names only, the module of the line above
+            names = columns[0]
+        else:
+            names, module = columns[1], (columns[2] if len(columns) > 2 else None)
+        for name in filter(None, (name.strip() for name in names.split(","))):
+            index[name] = module
+    return index
+
+
+def test_the_index_in_helpers_lists_exactly_what_helpers_offers():
+    tree = ast.parse(Path(helpers.__file__).read_text(encoding="utf-8"))
+    defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
+    defined |= {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+    offered = {name: None for name in defined if not name.startswith("_")}
+    offered |= helpers._MODULE_OF
+    assert index_of_helpers() == offered
+    for name in offered:
+        assert getattr(helpers, name) is not None  # every re-export imports

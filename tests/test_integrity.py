@@ -1,4 +1,4 @@
-"""The grader against students who want marks without the work (issue 12).
+"""The grader against students who want marks without the work.
 
 A small instructor notebook with two torch exercises stands in for a lesson. Each cheating
 submission puts one trick from a family students share into the answer of exercise 1 and solves
@@ -14,10 +14,12 @@ import json
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
-from test_classroom import check_cell, solution_cell
 
 from classroom.__main__ import main
 from classroom.release import student_version
+from support.assignments import check_cell, solution_cell
+
+pytestmark = pytest.mark.grading
 
 LESSON = """import torch
 import torch.nn.functional as F

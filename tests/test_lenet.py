@@ -1,12 +1,14 @@
 """Tests of helpers.lenet and helpers.train on small slices of the real Fashion-MNIST."""
 
+import json
+
 import pytest
 import torch
 from torch import nn
 
 import helpers
-from conftest import first_examples
 from convlab import training
+from support.lessons import first_examples
 
 
 def small(data, n_train=512, n_test=256):
@@ -308,3 +310,17 @@ def test_live_plot_redraws_after_every_epoch(fashion, monkeypatch):
         helpers.lenet("seed"), small(fashion, 256, 128), epochs=2, progress=False, live_plot=True
     )
     assert drawn == [[1], [1, 2]]
+
+
+def test_the_lessons_stored_seed_runs_used_trains_defaults():
+    """Notebook 05 trains with train's defaults and reads the benchmarks' seed runs beside its own:
+    those runs must have used the same recipe."""
+    results = helpers.REPO_ROOT / "notebooks" / "results"
+    recipe = json.loads(json.dumps(helpers.LESSON_RECIPE))  # as stored: tuples become lists
+    table = json.loads((results / "results.json").read_text(encoding="utf-8"))
+    race = json.loads((results / "time_to_accuracy.json").read_text(encoding="utf-8"))
+    assert table["results"]["seed"]["recipe"] == recipe
+    assert race["runs"]["seed"]["recipe"] == recipe
+    assert recipe == dict(epochs=10, batch_size=256, lr=1.0, momentum=[0.9, 0.9],
+                          weight_decay=0.0, label_smoothing=0.0, augment=False,
+                          channels_last=True)  # fmt: skip

@@ -9,7 +9,6 @@ import torch
 from torch import nn
 
 import helpers
-from conftest import first_examples
 from convlab.widgets.lenet_explorer import (
     PAD_SIZE,
     LeNetExplorer,
@@ -17,6 +16,7 @@ from convlab.widgets.lenet_explorer import (
     receptive_fields,
     shown_layers,
 )
+from support.lessons import first_examples
 
 SEED_LAYERS = ["0", "2", "3", "5"]  # conv, pool, conv, pool in helpers.lenet("seed")
 

@@ -1,4 +1,4 @@
-"""The real nbgrader, both ways (issue 12): it accepts our notebooks and agrees with our grader.
+"""The real nbgrader, both ways: it accepts our notebooks and agrees with our grader.
 
 A session fixture installs nbgrader (pinned) in a virtual environment of its own under
 ``build/``, so the learners' JupyterLab never gets nbgrader's extensions; that environment's
@@ -24,11 +24,13 @@ from time import monotonic
 
 import nbformat
 import pytest
-from test_classroom import solution_cells, with_solutions, wrong_answer
 
 from classroom.grade import grade
 from classroom.release import grade_id, release, student_version
-from conftest import NOTEBOOK_NAMES
+from support.assignments import solution_cells, with_solutions, wrong_answer
+from support.lessons import NOTEBOOK_NAMES
+
+pytestmark = pytest.mark.nbgrader
 
 REPO = Path(__file__).resolve().parents[1]
 NBGRADER_VERSION = "0.9.6"

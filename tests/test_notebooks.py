@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import NOTEBOOK_NAMES
+from support.lessons import NOTEBOOK_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = [REPO / "notebooks" / f"{name}.ipynb" for name in NOTEBOOK_NAMES]

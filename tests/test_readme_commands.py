@@ -186,6 +186,7 @@ def lab_zh(tmp_path):
         process.communicate(timeout=30)
 
 
+@pytest.mark.slow
 def test_make_lab_zh_opens_the_chinese_edition_in_a_chinese_jupyterlab(lab_zh):
     url, token = lab_zh
     _, translations = get(f"{url}/lab/api/translations?token={token}")

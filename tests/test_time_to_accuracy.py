@@ -47,6 +47,7 @@ def test_first_reached_gives_the_first_epoch_at_or_above_the_target(tta):
     assert tta._reached_text(run, 0.95) == "not reached in 3 epochs"
 
 
+@pytest.mark.slow
 def test_one_small_run_writes_histories_for_every_loop(tta, tmp_path, monkeypatch, one_thread):
     out = tmp_path / "tta.json"
     arguments = ["--subset", "256", "--epochs", "1", "--device", "cpu", "--threads", "1"]

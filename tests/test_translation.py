@@ -1,9 +1,10 @@
 """The Chinese edition (notebooks/zh/) against the English notebooks and the catalogues.
 
 Part one checks the repository: every English markdown cell translated, no fuzzy translation,
-Chinese in every translation, the Chinese code cells identical to the English ones (source,
-outputs), and notebooks/zh/ exactly what `make zh` generates. Each failure names notebook and cell.
-Part two pins down the machinery (convlab/translation.py) on small notebooks made here.
+Chinese in every translation and no line break between Chinese characters, the Chinese code cells
+identical to the English ones (source, outputs), and notebooks/zh/ exactly what `make zh`
+generates. Each failure names notebook and cell.
+Part two pins down the machinery (tools/translation.py) on small notebooks made here.
 
 The Chinese notebooks are not executed (pyproject.toml keeps nbval out of notebooks/zh/): their code
 cells are the English ones, which nbval runs, and the tests here prove them identical.
@@ -18,7 +19,7 @@ import polib
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from convlab import translation
+from tools import translation
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_FILES = [path.name for path in translation.english_notebooks(REPO / "notebooks")]
@@ -45,12 +46,14 @@ def report(found):
 
 
 # What each test forbids: an English markdown cell without a translation, a fuzzy translation, a
-# translated cell without any Chinese, a Chinese code cell (source or outputs) that is not the
-# English one, a notebooks/zh/ file that is not what `make zh` generates.
+# translated cell without any Chinese or with a line break between Chinese characters, a Chinese
+# code cell (source or outputs) that is not the English one, a notebooks/zh/ file that is not what
+# `make zh` generates.
 DRIFT = {
     "untranslated": translation.UNTRANSLATED,
     "fuzzy": translation.FUZZY,
     "no_chinese": translation.NO_CHINESE,
+    "line_break": translation.LINE_BREAK,
     "code_differs": translation.CODE_DIFFERS,
     "not_generated": translation.NOT_GENERATED,
 }
@@ -382,3 +385,20 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path, monkeypatch):
         translation.write_atomically(path, "new")
     assert path.read_text(encoding="utf-8") == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["x.po"], "no temporary file is left behind"
+
+
+@pytest.mark.parametrize(
+    "msgstr,flagged",
+    [
+        ("第一行的结尾\n第二行", True),
+        ("列表之后。\n下一句", True),
+        ("同一行里的中文，没有换行", False),
+        ("## 标题\n正文从这里开始", False),  # a heading ends at its line break
+        ("用 `F.conv2d`\n核对", False),  # a break after code shows as a space, as in English
+        ("中文\n\n下一段", False),  # a blank line starts a new paragraph
+    ],
+)
+def test_a_line_break_between_chinese_characters_is_a_problem(msgstr, flagged):
+    entry = polib.POEntry(msgid="Some English text", msgstr=msgstr)
+    problem = translation.entry_problem(entry, entry.msgid, "xx.po")
+    assert (problem is not None and problem[0] == translation.LINE_BREAK) is flagged, problem

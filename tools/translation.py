@@ -15,11 +15,11 @@ the notebook and the cell id. From the English notebooks and the catalogues this
 
 Run from the repository root::
 
-    python -m convlab.translation           # update, then build: what `make zh` runs
-    python -m convlab.translation update    # refresh the catalogues only
-    python -m convlab.translation build     # write notebooks/zh/ only
-    python -m convlab.translation check     # list the problems; exit status 1 if there are any
-    python -m convlab.translation import FILE.po ...  # merge translations by msgid, then update
+    python -m tools.translation           # update, then build: what `make zh` runs
+    python -m tools.translation update    # refresh the catalogues only
+    python -m tools.translation build     # write notebooks/zh/ only
+    python -m tools.translation check     # list the problems; exit status 1 if there are any
+    python -m tools.translation import FILE.po ...  # merge translations by msgid, then update
 
 Files are written atomically (a temporary file, then ``os.replace``), and only when they change.
 """
@@ -67,6 +67,7 @@ FUZZY = "fuzzy"
 NO_CHINESE = "no Chinese"
 CODE_DIFFERS = "code differs"
 NOT_GENERATED = "not generated"
+LINE_BREAK = "line break between Chinese characters"
 
 CHINESE_CHARACTER = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Code and maths are not translated: what is left once they are removed must contain Chinese.
@@ -77,6 +78,13 @@ CODE_OR_MATHS = re.compile(
     re.DOTALL,
 )
 ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
+# Markdown renders a line break inside a paragraph as a space, which Chinese text does not have:
+# a break between two Chinese characters (or full-width punctuation), outside code, maths and
+# headings, shows as a stray space in the browser.
+CHINESE_OR_PUNCTUATION = r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"
+BREAK_IN_CHINESE = re.compile(
+    rf"^(?!#).*{CHINESE_OR_PUNCTUATION}\n(?={CHINESE_OR_PUNCTUATION})", re.MULTILINE
+)
 # Links are rewritten outside code only.
 CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`", re.DOTALL)
 # The target of a markdown link or image `](target`, of a reference definition `[id]: target`,
@@ -378,7 +386,7 @@ def chinese_notebook(english, catalogue, notebook_file, english_names):
     chinese.metadata["translation"] = {
         "language": "zh-CN",
         "source": f"../{notebook_file}",
-        "generated_by": "make zh (python -m convlab.translation); do not edit by hand",
+        "generated_by": "make zh (python -m tools.translation); do not edit by hand",
     }
     return chinese
 
@@ -440,6 +448,12 @@ def entry_problem(entry, english, where):
         return UNTRANSLATED, f"untranslated: fill in its msgstr in {where}"
     if needs_chinese(english) and not CHINESE_CHARACTER.search(entry.msgstr):
         return NO_CHINESE, f"its msgstr in {where} contains no Chinese"
+    breaks = len(BREAK_IN_CHINESE.findall(CODE_OR_MATHS.sub(" ", entry.msgstr)))
+    if breaks:
+        return LINE_BREAK, (
+            f"its msgstr in {where} has {breaks} line break(s) between Chinese characters, which "
+            "show as spaces: join those lines"
+        )
     return None
 
 
@@ -576,7 +590,7 @@ def check(english_dir=ENGLISH_DIR, chinese_dir=CHINESE_DIR):
 def parse_arguments(argv):
     """The command line: no command (update, then build), update, build, check or import."""
     parser = argparse.ArgumentParser(
-        prog="python -m convlab.translation",
+        prog="python -m tools.translation",
         description="Build the Chinese edition notebooks/zh/ from the English notebooks and the "
         "catalogues in notebooks/zh/locale/. Without a command: update, then build (`make zh`).",
     )

@@ -305,7 +305,7 @@ part = SimpleNamespace(
     train_images=data.train_images[:20000], train_labels=data.train_labels[:20000],
     test_images=data.test_images[:500], test_labels=data.test_labels[:500],
 )
-helpers.train(net, part, epochs=1, batch_size=128, lr=0.8, momentum=(0.9, 0.9), progress=False);""",
+helpers.train(net, part, epochs=1, progress=False);""",
     "explorer = helpers.LeNetExplorer(net, data)\nexplorer",
 ]
 # Strokes as fractions of the pad: a T-shirt-like outline, a trouser, a bag, a shoe sole …

@@ -1,0 +1,70 @@
+"""nbgrader-style cells and submissions, built in code for the classroom and nbgrader tests."""
+
+import nbformat
+from nbformat.v4 import new_code_cell
+
+from classroom.release import grade_id, nbgrader_flag
+
+
+def nbgrader_metadata(name, solution, points=None):
+    """Cell metadata as nbgrader's create-assignment toolbar writes it.
+
+    For a solution cell or a check cell.
+    """
+    fields = {
+        "grade": points is not None,
+        "grade_id": name,
+        "locked": not solution,
+        "schema_version": 3,
+        "solution": solution,
+        "task": False,
+    }
+    if points is not None:
+        fields["points"] = points
+    return {"nbgrader": fields}
+
+
+def solution_cell(name, source):
+    return new_code_cell(source, metadata=nbgrader_metadata(name, solution=True))
+
+
+def check_cell(name, source, points=1):
+    return new_code_cell(source, metadata=nbgrader_metadata(name, solution=False, points=points))
+
+
+def solution_cells(nb):
+    return [cell for cell in nb.cells if nbgrader_flag(cell, "solution")]
+
+
+def check_cells(nb):
+    return [
+        cell
+        for cell in nb.cells
+        if nbgrader_flag(cell, "grade") and not nbgrader_flag(cell, "solution")
+    ]
+
+
+def with_solutions(student, instructor, grade_ids):
+    """A copy of ``student`` with the instructor's source put back into some solution cells.
+
+    Those named in grade_ids.
+    """
+    answers = {grade_id(cell): cell.source for cell in solution_cells(instructor)}
+    filled = nbformat.from_dict(student)
+    for cell in solution_cells(filled):
+        if grade_id(cell) in grade_ids:
+            cell.source = answers[grade_id(cell)]
+    return filled
+
+
+def wrong_answer(stub_source):
+    """A stub that runs without NotImplementedError but answers nothing.
+
+    Its ``raise`` becomes ``return None`` or ``pass``.
+    """
+    lines = stub_source.split("\n")
+    for i, line in enumerate(lines):
+        if line.strip() == "raise NotImplementedError()":
+            indent = line[: len(line) - len(line.lstrip())]
+            lines[i] = indent + ("return None" if indent else "pass")
+    return "\n".join(lines)
