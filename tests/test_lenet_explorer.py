@@ -9,9 +9,11 @@ import torch
 from torch import nn
 
 import helpers
+from convlab.widgets.client import JS_DIR
 from convlab.widgets.lenet_explorer import (
     PAD_SIZE,
     LeNetExplorer,
+    LeNetView,
     field_probe,
     receptive_fields,
     shown_layers,
@@ -152,6 +154,15 @@ def test_pointing_at_a_value_describes_it_and_its_field(explorer):
     explorer.view.pointed = [4, 0, 0, 0]  # as a confused browser could send it
     assert explorer.pointed_text == "" and "layer must be in 0..3, got 4" in explorer.message
     explorer.message = ""
+
+
+def test_the_view_is_the_shipped_module_and_starts_with_nothing_pointed():
+    view = LeNetView()
+    module = view._esm
+    assert module == (JS_DIR / "lenet_explorer.js").read_text(encoding="utf-8")
+    assert "export default { render }" in module
+    assert "http" not in module and "import " not in module  # nothing fetched: works offline
+    assert view.pointed == [] and "const NOT_POINTED = [];" in module  # [] = nothing pointed
 
 
 def test_choosing_a_test_image_by_class_and_index(explorer, data):

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 
 import helpers
 from convlab.widgets import WindowInspector
+from convlab.widgets.client import JS_DIR
 
 # One product of window_text, "x·k = p", the kernel entry in parentheses when negative.
 PRODUCT = re.compile(r"(\S+)·\(?([^\s)]+)\)? = (\S+)")
@@ -149,15 +150,15 @@ def test_a_smaller_map_lets_go_of_a_pixel_outside_it(shown):
     shown.inspector.pointed = [7, 6]  # the last pixel of the 8×7 map of a 3×3 kernel
     five = helpers.editor_presets(5)["Sobel x"]
     shown.inspector.show(IMAGE, five, helpers.corr2d_vectorized(IMAGE, five))  # a 6×5 map
-    assert shown.inspector.pointed == [-1, -1]
+    assert shown.inspector.pointed == []
     assert shown.inspector.window_text == ""
 
 
-@pytest.mark.parametrize("cell", [[-1, -1], [99, 0], [0, 7], [-2, 3], (8, 0)])
-def test_out_of_range_pointed_is_cleared(shown, cell):
+@pytest.mark.parametrize("cell", [[], (), [-1, -1], [99, 0], [0, 7], [-2, 3], (8, 0)])
+def test_nothing_or_out_of_range_pointed_is_cleared(shown, cell):
     shown.inspector.pointed = [2, 2]
     shown.inspector.pointed = cell
-    assert shown.inspector.pointed == [-1, -1]
+    assert shown.inspector.pointed == []  # [] is "nothing pointed at", as in the LeNet view
     assert shown.inspector.window_text == ""
 
 
@@ -167,7 +168,8 @@ def test_out_of_range_pointed_is_cleared(shown, cell):
         ("1, 2", TypeError, "pointed must be a list"),
         ([1.0, 2], TypeError, r"got \[1.0, 2\]"),
         ([True, 1], TypeError, "two ints"),
-        ([1, 2, 3], ValueError, "got 3 values"),
+        ([1, 2, 3], ValueError, r"\[row, column\] or \[\] for none, got 3 values"),
+        ([1], ValueError, r"got 1 values: \[1\]"),
     ],
 )
 def test_malformed_pointed_names_what_is_wrong(shown, cell, error, words):
@@ -177,8 +179,9 @@ def test_malformed_pointed_names_what_is_wrong(shown, cell, error, words):
 
 def test_nothing_to_point_at_before_the_first_show():
     inspector = WindowInspector()
+    assert inspector.pointed == []
     inspector.pointed = [0, 0]
-    assert inspector.pointed == [-1, -1] and inspector.window_text == ""
+    assert inspector.pointed == [] and inspector.window_text == ""
 
 
 @pytest.mark.parametrize(
@@ -207,11 +210,13 @@ def test_show_rejects_bad_arguments(args, error, words):
 
 def test_the_view_is_the_shipped_module_with_the_browser_test_hooks(shown):
     module = shown.inspector._esm
+    assert module == (JS_DIR / "window_inspector.js").read_text(encoding="utf-8")
     assert "export default { render }" in module
     assert "http" not in module and "import " not in module  # nothing fetched: works offline
     for hook in ("kernel-inspector", "kernel-product", "kernel-window-sum", "dataset.window"):
         assert hook in module
     assert "__latencies" in module
+    assert "const NOT_POINTED = [];" in module  # the view's "nothing pointed" is the model's
 
 
 def test_the_editor_shows_the_inspector_below_its_picture(editor):

@@ -2,9 +2,12 @@
 round trip per mouse move.
 
 Each view's JavaScript is an ES module in ``convlab/widgets/js/`` (``export default { render }``),
-shipped inside the package and handed to anywidget as text: nothing is fetched from a CDN, the
-series works offline. Python stays the single source of every number a view shows: it sends the
-numbers (float32 arrays as bytes), the browser only draws them and reports where the mouse is.
+shipped inside the package; a view class names its file, ``_esm = JS_DIR / "<name>.js"``, and
+anywidget reads it and sends the text to the browser: nothing is fetched from a CDN, the series
+works offline. (anywidget watches the file for live reloading only when ``ANYWIDGET_HMR=1`` is set
+and the ``watchfiles`` package is installed, neither of which the series needs.) Python stays the
+single source of every number a view shows: it sends the numbers (float32 arrays as bytes), the
+browser only draws them and reports where the mouse is.
 """
 
 from pathlib import Path
@@ -13,12 +16,7 @@ import matplotlib
 import numpy
 import torch
 
-JS_DIR = Path(__file__).parent / "js"
-
-
-def esm(name):
-    """The ES module ``js/<name>.js`` as text, for an ``anywidget.AnyWidget``'s ``_esm``."""
-    return (JS_DIR / f"{name}.js").read_text(encoding="utf-8")
+JS_DIR = Path(__file__).parent / "js"  # the views' ES modules, one file per view
 
 
 def float32_bytes(tensor):

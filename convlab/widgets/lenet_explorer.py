@@ -17,7 +17,7 @@ from torch import nn
 
 from convlab.training import predict_probabilities
 from convlab.widgets.base import LessonWidget, int_control
-from convlab.widgets.client import esm, float32_bytes
+from convlab.widgets.client import JS_DIR, float32_bytes
 from helpers import check_int, check_tensor, prepare_drawing, standardize
 
 SHOWN_LAYERS = (nn.Conv2d, nn.AvgPool2d, nn.MaxPool2d)
@@ -190,7 +190,7 @@ class LeNetView(anywidget.AnyWidget):
     ([layer, channel, row, col] under the mouse, [] when none).
     """
 
-    _esm = esm("lenet_explorer")
+    _esm = JS_DIR / "lenet_explorer.js"
     classes = traitlets.List(traitlets.Unicode()).tag(sync=True)
     layers = traitlets.List(traitlets.Dict()).tag(sync=True)
     fields = traitlets.Bytes(b"").tag(sync=True)

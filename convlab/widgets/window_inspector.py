@@ -10,10 +10,10 @@ them as float32 bytes; the browser indexes and formats them and reports the poin
 import anywidget
 import traitlets
 
-from convlab.widgets.client import colormap_bytes, esm, float32_bytes
+from convlab.widgets.client import JS_DIR, colormap_bytes, float32_bytes
 from helpers import check_tensor
 
-NOT_POINTED = (-1, -1)
+NOT_POINTED = ()  # the pointed trait holds [] when no pixel is pointed at, as in LeNetView
 CAPTION = (
     "Point at a pixel of the feature map: its k×k window lights up on the input, and the grid "
     "lists the products X[i+a, j+b]·K[a, b] that add up to the pixel's value."
@@ -73,12 +73,12 @@ class WindowInspector(anywidget.AnyWidget):
     ``feature_map`` (h'·w', h' = h−k+1, w' = w−k+1) with ``map_shape`` [h', w'] and ``map_limit``
     (the diverging scale runs from −limit to limit); ``products`` (h'·w'·k·k: the products of
     output [i, j] start at value (i·w' + j)·k·k); ``map_colors`` (RdBu_r, 256 RGB uint8 triples);
-    ``caption``; ``pointed`` [row, column] of the feature-map pixel under the mouse, [−1, −1] for
-    none (the browser sets it; setting it from Python points there too). Not synced:
+    ``caption``; ``pointed`` [row, column] of the feature-map pixel under the mouse, [] for none
+    (the browser sets it; setting it from Python points there too). Not synced:
     ``window_text``, the pointed computation as plain text ("" when nothing is pointed at).
     """
 
-    _esm = esm("window_inspector")
+    _esm = JS_DIR / "window_inspector.js"
 
     image = traitlets.Bytes(b"").tag(sync=True)
     image_shape = traitlets.List([0, 0]).tag(sync=True)
@@ -128,16 +128,19 @@ class WindowInspector(anywidget.AnyWidget):
             isinstance(v, int) and not isinstance(v, bool) for v in value
         )
         if not ints:
-            raise TypeError(f"pointed must be a list [row, column] of two ints, got {value!r}")
-        if len(value) != 2:
-            raise ValueError(f"pointed must be [row, column], got {len(value)} values: {value!r}")
-        row, column = value
+            raise TypeError(
+                f"pointed must be a list [row, column] of two ints, or [] for none, got {value!r}"
+            )
+        if len(value) not in (0, 2):
+            raise ValueError(
+                f"pointed must be [row, column] or [] for none, got {len(value)} values: {value!r}"
+            )
         height, width = self.map_shape
         # Outside the map is "nothing pointed at": the mouse left it, or the browser sent a cell of
         # the previous, larger map while a new kernel size was on its way.
-        if not (0 <= row < height and 0 <= column < width):
+        if len(value) == 0 or not (0 <= value[0] < height and 0 <= value[1] < width):
             return list(NOT_POINTED)
-        return [row, column]
+        return list(value)
 
     @traitlets.observe("pointed")
     def _on_pointed(self, change):
@@ -145,7 +148,7 @@ class WindowInspector(anywidget.AnyWidget):
 
     def _describe_pointed(self):
         """The pointed computation: a header, k lines of products "x·k = p", then "Σ = Y[i, j]"."""
-        if self._tensors is None or self.pointed == list(NOT_POINTED):
+        if self._tensors is None or not self.pointed:
             return ""
         image, kernel, feature_map, products = self._tensors
         i, j = self.pointed

@@ -3,6 +3,11 @@
 // here; every number shown comes from Python. Latencies (ms) are kept in el.__latencies, from the
 // input event's timeStamp to the frame after drawing is on screen: stroke = mouse released → new
 // probabilities and maps on screen; hover = mouse moved onto a new value → its field outlined.
+//
+// Hooks for a browser test: the root ".lenet-explorer" has data-pointed="layer,channel,row,col"
+// and data-field="top,left,height,width" (both "" when nothing is pointed at), data-answered (the
+// stroke the maps answer) and data-probabilities (JSON); map canvases are "canvas.lx-map-<layer>"
+// with data-scale. The pointed trait is [layer, channel, row, col], or [] when nothing is pointed.
 
 const STYLE = `
 .lenet-explorer { font-family: var(--jp-ui-font-family, sans-serif); font-size: 13px;
@@ -34,14 +39,20 @@ const STYLE = `
 .lenet-explorer .lx-error { color: #b00; font-weight: 600; }
 `;
 
+const INPUT_SIZE = 28; // the network's input is INPUT_SIZE×INPUT_SIZE
 const INPUT_SCALE = 6; // screen pixels per input pixel
 const PAD_SCREEN = 168; // the pad's side on screen
 // Maps are at most 56 px high and each layer's maps fit in one row of this width, so the whole
 // view fits on a 1280×800 screen: the input stays in sight while pointing at the deepest maps.
 const MAP_HEIGHT = 56;
 const MAPS_WIDTH = 740;
+const MAP_GAP = 3; // px between two maps of a layer (.lx-maps gap)
 const PEN_RADIUS = 6; // in pad pixels (4 per input pixel)
 const ERASER_RADIUS = 10;
+const TOOLS = ["pen", "eraser", "clear"];
+const NOT_POINTED = []; // nothing under the mouse, in the view and in the pointed trait
+const HINT = "Point at a value of a feature map to see its receptive field.";
+const ANSWER_TRAITS = ["answered", "maps", "probabilities"];
 
 function element(tag, className, parent, text) {
   const node = document.createElement(tag);
@@ -51,15 +62,26 @@ function element(tag, className, parent, text) {
   return node;
 }
 
-function floats(view) {
-  // copy: a DataView from the kernel need not be 4-byte aligned
-  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
-  return new Float32Array(bytes.buffer);
+// Copies: a DataView from the kernel need not be aligned for 4- or 2-byte values.
+function floats(bytes) {
+  const copy = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice();
+  return new Float32Array(copy.buffer);
 }
 
-function shorts(view) {
-  const bytes = new Uint8Array(view.buffer, view.byteOffset, view.byteLength).slice();
-  return new Int16Array(bytes.buffer);
+function shorts(bytes) {
+  const copy = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength).slice();
+  return new Int16Array(copy.buffer);
+}
+
+// One flat array cut into one part per layer, lengthOf(layer) values each; offset = values used.
+function perLayer(all, layers, lengthOf) {
+  let offset = 0;
+  const parts = layers.map((layer) => {
+    const part = all.subarray(offset, offset + lengthOf(layer));
+    offset += lengthOf(layer);
+    return part;
+  });
+  return { parts, offset };
 }
 
 function drawGrey(canvas, values, height, width, low, high, scale) {
@@ -83,334 +105,398 @@ function drawGrey(canvas, values, height, width, low, high, scale) {
 // rAF runs just before the next frame is drawn; the timeout after it, once it is drawn.
 const afterFrame = (action) => requestAnimationFrame(() => setTimeout(action, 0));
 
-function render({ model, el }) {
+const samePointed = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+// ---- the DOM ------------------------------------------------------------------------------------
+
+function panel(row, title) {
+  const box = element("div", "lx-panel", row);
+  element("div", "lx-title", box, title);
+  return box;
+}
+
+// Everything but the feature maps, which follow the layers (buildMaps).
+function buildView(el) {
   const root = element("div", "lenet-explorer", el);
   element("style", null, root, STYLE);
-  const errorLine = element("div", "lx-error", root);
-  const fail = (where, error) => {
-    errorLine.textContent = `LeNetExplorer could not ${where}: ${error}`;
-    console.error(`LeNetExplorer: ${where}`, error);
-  };
-  const safely = (where, action) => {
+  const view = { root, errorLine: element("div", "lx-error", root), buttons: {}, mapCanvases: [] };
+  view.latencies = { stroke: [], hover: [] };
+  el.__latencies = root.__latencies = view.latencies;
+  const top = element("div", "lx-row", root);
+  const padBox = panel(top, "Draw here");
+  view.pad = element("canvas", "lx-pad", padBox);
+  const tools = element("div", "lx-tools", padBox);
+  for (const name of TOOLS) view.buttons[name] = element("button", `lx-${name}`, tools, name);
+  const inputBox = panel(top, `What the network receives (${INPUT_SIZE}×${INPUT_SIZE})`);
+  view.input = element("canvas", "lx-input", inputBox);
+  view.caption = element("div", "lx-caption", inputBox);
+  view.probGrid = element("div", "lx-prob", panel(top, "Class probabilities"));
+  view.readout = element("div", "lx-readout", root, HINT);
+  view.mapsBox = element("div", "lx-layers", root);
+  return view;
+}
+
+// Errors go to the view's error line (and the console) instead of vanishing in a handler.
+function reporter(view) {
+  return (where, action) => {
     try {
       action();
     } catch (error) {
-      fail(where, error);
+      view.errorLine.textContent = `LeNetExplorer could not ${where}: ${error}`;
+      console.error(`LeNetExplorer: ${where}`, error);
     }
   };
-  const latencies = { stroke: [], hover: [] };
-  el.__latencies = root.__latencies = latencies;
+}
 
-  const top = element("div", "lx-row", root);
-  const padBox = element("div", "lx-panel", top);
-  element("div", "lx-title", padBox, "Draw here");
-  const pad = element("canvas", "lx-pad", padBox);
-  const tools = element("div", "lx-tools", padBox);
-  const buttons = {};
-  for (const name of ["pen", "eraser", "clear"]) {
-    buttons[name] = element("button", `lx-${name}`, tools, name);
+// ---- the drawing pad ----------------------------------------------------------------------------
+
+// ink: size×size bytes, 255 = full ink; last: the stroke's previous point, null between strokes.
+function createPad(canvas, size) {
+  canvas.width = canvas.height = size;
+  canvas.style.width = canvas.style.height = `${PAD_SCREEN}px`;
+  const context = canvas.getContext("2d");
+  const pixels = context.createImageData(size, size);
+  return { canvas, size, context, pixels, ink: new Uint8Array(size * size), tool: "pen",
+           last: null };
+}
+
+function showPad(pad) {
+  for (let i = 0; i < pad.ink.length; i++) {
+    const grey = 255 - pad.ink[i]; // ink is dark on the paper; the network gets it light on black
+    pad.pixels.data.set([grey, grey, grey, 255], 4 * i);
   }
-  const inputBox = element("div", "lx-panel", top);
-  element("div", "lx-title", inputBox, "What the network receives (28×28)");
-  const input = element("canvas", "lx-input", inputBox);
-  const caption = element("div", "lx-caption", inputBox);
-  const probBox = element("div", "lx-panel", top);
-  element("div", "lx-title", probBox, "Class probabilities");
-  const probGrid = element("div", "lx-prob", probBox);
-  const readout = element("div", "lx-readout", root);
-  readout.textContent = "Point at a value of a feature map to see its receptive field.";
-  const mapsBox = element("div", "lx-layers", root);
+  pad.context.putImageData(pad.pixels, 0, 0);
+}
 
-  // ---- the drawing pad -------------------------------------------------------------------------
-  const size = model.get("pad_size");
-  const ink = new Uint8Array(size * size);
-  pad.width = pad.height = size;
-  pad.style.width = pad.style.height = `${PAD_SCREEN}px`;
-  const padContext = pad.getContext("2d");
-  const padPixels = padContext.createImageData(size, size);
-  let tool = "pen";
-  const showPad = () => {
-    for (let i = 0; i < ink.length; i++) {
-      const grey = 255 - ink[i]; // ink is dark on the paper; the network gets it light on black
-      padPixels.data.set([grey, grey, grey, 255], 4 * i);
+// Ink (pen) or wipe (eraser) a disc around (x, y), in pad pixels.
+function dab(pad, x, y) {
+  const { ink, size, tool } = pad;
+  const radius = tool === "pen" ? PEN_RADIUS : ERASER_RADIUS;
+  for (let r = Math.floor(y - radius); r <= Math.ceil(y + radius); r++) {
+    for (let c = Math.floor(x - radius); c <= Math.ceil(x + radius); c++) {
+      if (r < 0 || c < 0 || r >= size || c >= size) continue;
+      const distance = Math.hypot(r + 0.5 - y, c + 0.5 - x);
+      const amount = Math.max(0, Math.min(1, radius - distance)); // a soft, 1-pixel edge
+      const i = r * size + c;
+      ink[i] = tool === "pen"
+        ? Math.max(ink[i], Math.round(255 * amount))
+        : Math.round(ink[i] * (1 - amount));
     }
-    padContext.putImageData(padPixels, 0, 0);
-  };
-  const dab = (x, y) => {
-    const radius = tool === "pen" ? PEN_RADIUS : ERASER_RADIUS;
-    for (let r = Math.floor(y - radius); r <= Math.ceil(y + radius); r++) {
-      for (let c = Math.floor(x - radius); c <= Math.ceil(x + radius); c++) {
-        if (r < 0 || c < 0 || r >= size || c >= size) continue;
-        const distance = Math.hypot(r + 0.5 - y, c + 0.5 - x);
-        const amount = Math.max(0, Math.min(1, radius - distance)); // a soft, 1-pixel edge
-        const i = r * size + c;
-        ink[i] = tool === "pen"
-          ? Math.max(ink[i], Math.round(255 * amount))
-          : Math.round(ink[i] * (1 - amount));
-      }
-    }
-  };
-  let last = null;
-  const padPoint = (event) => {
-    const box = pad.getBoundingClientRect();
-    return [((event.clientX - box.left) * size) / box.width,
-            ((event.clientY - box.top) * size) / box.height];
-  };
-  const strokeTo = ([x, y]) => {
-    const [x0, y0] = last ?? [x, y];
-    const steps = Math.max(1, Math.ceil(Math.hypot(x - x0, y - y0)));
-    for (let s = 1; s <= steps; s++) dab(x0 + ((x - x0) * s) / steps, y0 + ((y - y0) * s) / steps);
-    last = [x, y];
-    showPad();
-  };
-  const strokeStarted = new Map(); // stroke number → performance.now() when it was sent
-  const send = (started) => {
-    const stroke = model.get("stroke") + 1;
-    strokeStarted.set(stroke, started);
-    model.set("drawing", new DataView(ink.slice().buffer));
-    model.set("stroke", stroke);
-    model.save_changes();
-  };
-  pad.addEventListener("pointerdown", (event) => safely("draw", () => {
-    pad.setPointerCapture(event.pointerId);
-    last = null;
-    strokeTo(padPoint(event));
+  }
+}
+
+// The event's position as [x, y] in pad pixels.
+function padPoint(pad, event) {
+  const box = pad.canvas.getBoundingClientRect();
+  return [((event.clientX - box.left) * pad.size) / box.width,
+          ((event.clientY - box.top) * pad.size) / box.height];
+}
+
+// Dab every pad pixel from the last point to [x, y], so a fast stroke leaves no gaps.
+function strokeTo(pad, [x, y]) {
+  const [x0, y0] = pad.last ?? [x, y];
+  const steps = Math.max(1, Math.ceil(Math.hypot(x - x0, y - y0)));
+  for (let s = 1; s <= steps; s++) {
+    dab(pad, x0 + ((x - x0) * s) / steps, y0 + ((y - y0) * s) / steps);
+  }
+  pad.last = [x, y];
+  showPad(pad);
+}
+
+function chooseTool(view, pad, name) {
+  pad.tool = name;
+  view.buttons.pen.classList.toggle("lx-active", name === "pen");
+  view.buttons.eraser.classList.toggle("lx-active", name === "eraser");
+}
+
+// Send the ink as stroke number stroke + 1; Python answers with answered = that number.
+function sendDrawing(model, state, started) {
+  const stroke = model.get("stroke") + 1;
+  state.strokeStarted.set(stroke, started);
+  model.set("drawing", new DataView(state.pad.ink.slice().buffer));
+  model.set("stroke", stroke);
+  model.save_changes();
+}
+
+function listenToPad({ model, view, state, safely }) {
+  const { pad } = state;
+  pad.canvas.addEventListener("pointerdown", (event) => safely("draw", () => {
+    pad.canvas.setPointerCapture(event.pointerId);
+    pad.last = null;
+    strokeTo(pad, padPoint(pad, event));
   }));
-  pad.addEventListener("pointermove", (event) => safely("draw", () => {
-    if (last !== null) strokeTo(padPoint(event));
+  pad.canvas.addEventListener("pointermove", (event) => safely("draw", () => {
+    if (pad.last !== null) strokeTo(pad, padPoint(pad, event));
   }));
   const finish = (event) => safely("send the drawing", () => {
-    if (last === null) return;
-    last = null;
-    send(event.timeStamp); // when the mouse was released (the clock of performance.now())
+    if (pad.last === null) return;
+    pad.last = null;
+    sendDrawing(model, state, event.timeStamp); // when the mouse was released (performance.now())
   });
-  pad.addEventListener("pointerup", finish);
-  pad.addEventListener("pointercancel", finish);
-  const choose = (name) => {
-    tool = name;
-    buttons.pen.classList.toggle("lx-active", name === "pen");
-    buttons.eraser.classList.toggle("lx-active", name === "eraser");
-  };
-  buttons.pen.addEventListener("click", () => choose("pen"));
-  buttons.eraser.addEventListener("click", () => choose("eraser"));
-  buttons.clear.addEventListener("click", (event) => {
-    ink.fill(0);
-    showPad();
-    send(event.timeStamp);
+  pad.canvas.addEventListener("pointerup", finish);
+  pad.canvas.addEventListener("pointercancel", finish);
+  view.buttons.pen.addEventListener("click", () => chooseTool(view, pad, "pen"));
+  view.buttons.eraser.addEventListener("click", () => chooseTool(view, pad, "eraser"));
+  view.buttons.clear.addEventListener("click", (event) => {
+    pad.ink.fill(0);
+    showPad(pad);
+    sendDrawing(model, state, event.timeStamp);
   });
-  choose("pen");
-  showPad();
+}
 
-  // ---- what Python computed --------------------------------------------------------------------
-  let fields = null; // per layer: Int16Array of H×W×4 boxes
-  let maps = null; // per layer: Float32Array of C×H×W
-  let image = null;
-  let pointed = null; // [layer, channel, row, col]
+// ---- what Python computed -----------------------------------------------------------------------
 
-  const showInput = () => {
-    drawGrey(input, image, 28, 28, 0, 1, INPUT_SCALE);
-    const context = input.getContext("2d");
-    if (pointed === null) {
-      root.dataset.field = "";
-      return;
-    }
-    const [layer, , row, col] = pointed;
-    const width = model.get("layers")[layer].width;
-    const at = 4 * (row * width + col);
-    const [fTop, fLeft, fHeight, fWidth] = fields[layer].slice(at, at + 4);
-    context.fillStyle = "rgba(255, 255, 255, 0.35)"; // veil what the value cannot see
-    context.beginPath();
-    context.rect(0, 0, input.width, input.height);
-    context.rect(fLeft * INPUT_SCALE, fTop * INPUT_SCALE, fWidth * INPUT_SCALE,
-                 fHeight * INPUT_SCALE);
-    context.fill("evenodd");
-    context.strokeStyle = "#d62728";
-    context.lineWidth = 3;
-    context.strokeRect(fLeft * INPUT_SCALE, fTop * INPUT_SCALE, fWidth * INPUT_SCALE,
-                       fHeight * INPUT_SCALE);
-    root.dataset.field = [fTop, fLeft, fHeight, fWidth].join(",");
-    return [fTop, fLeft, fHeight, fWidth];
-  };
+// Per layer: an Int16Array of H×W×4 receptive-field boxes.
+function readFields(model) {
+  const all = shorts(model.get("fields"));
+  return perLayer(all, model.get("layers"), (layer) => layer.height * layer.width * 4).parts;
+}
 
-  const showProbabilities = () => {
-    const classes = model.get("classes");
-    const probabilities = model.get("probabilities");
-    const best = probabilities.indexOf(Math.max(...probabilities));
-    probGrid.replaceChildren();
-    probabilities.forEach((p, c) => {
-      const best_ = c === best ? " lx-best" : "";
-      element("span", `lx-class${best_}`, probGrid, classes[c]);
-      const track = element("div", `lx-track${best_}`, probGrid);
-      element("div", "lx-bar", track).style.width = `${(100 * p).toFixed(1)}%`;
-      element("span", `lx-value${best_}`, probGrid, `${(100 * p).toFixed(1)} %`);
-    });
-    root.dataset.probabilities = JSON.stringify(probabilities);
-  };
+// The input image and, per layer, a Float32Array of C×H×W map values.
+function readAnswer(model, state) {
+  state.image = floats(model.get("image"));
+  const all = floats(model.get("maps"));
+  const size = (layer) => layer.channels * layer.height * layer.width;
+  const { parts, offset } = perLayer(all, model.get("layers"), size);
+  state.maps = parts;
+  if (offset !== all.length) throw new Error(`maps hold ${all.length} values, not ${offset}`);
+}
 
-  let mapCanvases = []; // per layer, per channel
-  const buildMaps = () => {
-    mapsBox.replaceChildren();
-    mapCanvases = model.get("layers").map((layer, index) => {
-      const box = element("div", "lx-layer", mapsBox);
-      element("div", "lx-title", box, layer.title.replace(" · ", "\n"));
-      const row = element("div", "lx-maps", box);
-      const gaps = 3 * (layer.channels - 1);
-      const fit = Math.floor((MAPS_WIDTH - gaps) / (layer.channels * layer.width));
-      const scale = Math.max(1, Math.min(Math.floor(MAP_HEIGHT / layer.height), fit));
-      return Array.from({ length: layer.channels }, (_, channel) => {
-        const wrap = element("div", "lx-map", row);
-        wrap.title = `map ${channel}`;
-        const canvas = element("canvas", `lx-map-${index}`, wrap);
-        const cursor = element("div", "lx-cursor", wrap);
-        canvas.dataset.layer = index;
-        canvas.dataset.channel = channel;
-        canvas.dataset.scale = scale;
-        canvas.addEventListener("mousemove", (event) => point(event, index, channel, scale));
-        canvas.addEventListener("mouseleave", () => unpoint());
-        return { canvas, cursor };
-      });
-    });
-  };
+// [top, left, height, width] of the input that value (row, col) of layer `layer` can see.
+function fieldOf(state, info, layer, row, col) {
+  const at = 4 * (row * info.width + col);
+  return [...state.fields[layer].slice(at, at + 4)];
+}
 
-  const drawMaps = () => {
-    model.get("layers").forEach((layer, index) => {
-      const values = maps[index];
-      let low = Infinity;
-      let high = -Infinity; // one grey scale per layer, so its maps compare
-      for (const v of values) {
-        low = Math.min(low, v);
-        high = Math.max(high, v);
-      }
-      const area = layer.height * layer.width;
-      mapCanvases[index].forEach(({ canvas }, channel) => {
-        const start = channel * area;
-        drawGrey(canvas, values.subarray(start, start + area), layer.height, layer.width, low,
-                 high, Number(canvas.dataset.scale));
-      });
-    });
-  };
+// Veil what the value cannot see, outline what it can.
+function outlineField(canvas, [top, left, height, width]) {
+  const [x, y, w, h] = [left, top, width, height].map((v) => v * INPUT_SCALE);
+  const context = canvas.getContext("2d");
+  context.fillStyle = "rgba(255, 255, 255, 0.35)";
+  context.beginPath();
+  context.rect(0, 0, canvas.width, canvas.height);
+  context.rect(x, y, w, h);
+  context.fill("evenodd");
+  context.strokeStyle = "#d62728";
+  context.lineWidth = 3;
+  context.strokeRect(x, y, w, h);
+}
 
-  const describe = () => {
-    if (pointed === null) return "Point at a value of a feature map to see its receptive field.";
-    const [layer, channel, row, col] = pointed;
-    const info = model.get("layers")[layer];
-    const value = maps[layer][(channel * info.height + row) * info.width + col];
-    const at = 4 * (row * info.width + col);
-    const [fTop, fLeft, fHeight, fWidth] = fields[layer].slice(at, at + 4);
-    return `${info.title.split(" · ")[0]}, map ${channel}, (${row}, ${col}) = `
-      + `${value.toFixed(3)}; receptive field: input rows ${fTop}–${fTop + fHeight - 1}, `
-      + `columns ${fLeft}–${fLeft + fWidth - 1} (${fHeight}×${fWidth})`;
-  };
+function showInput(view, model, state) {
+  drawGrey(view.input, state.image, INPUT_SIZE, INPUT_SIZE, 0, 1, INPUT_SCALE);
+  if (state.pointed.length === 0) {
+    view.root.dataset.field = "";
+    return;
+  }
+  const [layer, , row, col] = state.pointed;
+  const field = fieldOf(state, model.get("layers")[layer], layer, row, col);
+  outlineField(view.input, field);
+  view.root.dataset.field = field.join(",");
+}
 
-  const showPointed = () => {
-    for (const layer of mapCanvases) for (const { cursor } of layer) cursor.style.display = "none";
-    if (pointed !== null) {
-      const [layer, channel, row, col] = pointed;
-      const { canvas, cursor } = mapCanvases[layer][channel];
-      const scale = Number(canvas.dataset.scale);
-      Object.assign(cursor.style, {
-        display: "block", left: `${col * scale}px`, top: `${row * scale}px`,
-        width: `${scale}px`, height: `${scale}px`,
-      });
-    }
-    root.dataset.pointed = pointed === null ? "" : pointed.join(",");
-    readout.textContent = describe();
-    showInput();
-  };
-
-  const point = (event, layer, channel, scale) => {
-    const row = Math.floor(event.offsetY / scale);
-    const col = Math.floor(event.offsetX / scale);
-    const info = model.get("layers")[layer];
-    if (row < 0 || col < 0 || row >= info.height || col >= info.width) return;
-    const next = [layer, channel, row, col];
-    if (pointed !== null && next.every((v, i) => v === pointed[i])) return;
-    const started = event.timeStamp; // when the mouse moved
-    pointed = next;
-    safely("show the receptive field", showPointed);
-    afterFrame(() => latencies.hover.push(performance.now() - started));
-    model.set("pointed", next); // only when the pointed value changes
-    model.save_changes();
-  };
-  const unpoint = () => {
-    pointed = null;
-    safely("clear the receptive field", showPointed);
-    model.set("pointed", []);
-    model.save_changes();
-  };
-
-  const showAll = () => {
-    const errorText = model.get("error");
-    errorLine.textContent = errorText;
-    image = floats(model.get("image"));
-    const layers = model.get("layers");
-    const all = floats(model.get("maps"));
-    let offset = 0;
-    maps = layers.map((layer) => {
-      const length = layer.channels * layer.height * layer.width;
-      const part = all.subarray(offset, offset + length);
-      offset += length;
-      return part;
-    });
-    if (offset !== all.length) throw new Error(`maps hold ${all.length} values, not ${offset}`);
-    caption.textContent = model.get("caption");
-    showProbabilities();
-    drawMaps();
-    showPointed();
-    const stroke = model.get("answered");
-    if (strokeStarted.has(stroke)) {
-      const started = strokeStarted.get(stroke);
-      strokeStarted.delete(stroke);
-      afterFrame(() => latencies.stroke.push(performance.now() - started));
-    }
-    root.dataset.answered = stroke;
-  };
-
-  const readFields = () => {
-    const all = shorts(model.get("fields"));
-    let offset = 0;
-    fields = model.get("layers").map((layer) => {
-      const length = layer.height * layer.width * 4;
-      const part = all.subarray(offset, offset + length);
-      offset += length;
-      return part;
-    });
-  };
-
-  safely("build the feature maps", () => {
-    readFields();
-    buildMaps();
-    showAll();
+function showProbabilities(view, model) {
+  const classes = model.get("classes");
+  const probabilities = model.get("probabilities");
+  const best = probabilities.indexOf(Math.max(...probabilities));
+  view.probGrid.replaceChildren();
+  probabilities.forEach((p, c) => {
+    const best_ = c === best ? " lx-best" : "";
+    element("span", `lx-class${best_}`, view.probGrid, classes[c]);
+    const track = element("div", `lx-track${best_}`, view.probGrid);
+    element("div", "lx-bar", track).style.width = `${(100 * p).toFixed(1)}%`;
+    element("span", `lx-value${best_}`, view.probGrid, `${(100 * p).toFixed(1)} %`);
   });
-  const onLayers = () => safely("rebuild the feature maps", () => {
-    pointed = null;
-    readFields();
-    buildMaps();
-    showAll();
+  view.root.dataset.probabilities = JSON.stringify(probabilities);
+}
+
+// Screen pixels per map pixel: at most MAP_HEIGHT high, all the layer's maps in MAPS_WIDTH.
+function mapScale(layer) {
+  const gaps = MAP_GAP * (layer.channels - 1);
+  const fit = Math.floor((MAPS_WIDTH - gaps) / (layer.channels * layer.width));
+  return Math.max(1, Math.min(Math.floor(MAP_HEIGHT / layer.height), fit));
+}
+
+// One row of canvases per layer, one canvas (and its cursor) per channel.
+function buildMaps(ctx) {
+  const { model, view } = ctx;
+  view.mapsBox.replaceChildren();
+  view.mapCanvases = model.get("layers").map((layer, index) => {
+    const box = element("div", "lx-layer", view.mapsBox);
+    element("div", "lx-title", box, layer.title.replace(" · ", "\n"));
+    const row = element("div", "lx-maps", box);
+    const scale = mapScale(layer);
+    return Array.from({ length: layer.channels },
+                      (_, channel) => buildMap(ctx, row, index, channel, scale));
   });
-  // One message from Python changes several traits, each firing its own event: draw once.
+}
+
+function buildMap(ctx, row, layer, channel, scale) {
+  const wrap = element("div", "lx-map", row);
+  wrap.title = `map ${channel}`;
+  const canvas = element("canvas", `lx-map-${layer}`, wrap);
+  const cursor = element("div", "lx-cursor", wrap);
+  canvas.dataset.layer = layer;
+  canvas.dataset.channel = channel;
+  canvas.dataset.scale = scale;
+  canvas.addEventListener("mousemove", (event) => pointAt(ctx, event, layer, channel, scale));
+  canvas.addEventListener("mouseleave", () => unpoint(ctx));
+  return { canvas, cursor };
+}
+
+function valueRange(values) {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const v of values) {
+    low = Math.min(low, v);
+    high = Math.max(high, v);
+  }
+  return [low, high];
+}
+
+function drawMaps(view, model, maps) {
+  model.get("layers").forEach((layer, index) => {
+    const [low, high] = valueRange(maps[index]); // one grey scale per layer, so its maps compare
+    const area = layer.height * layer.width;
+    view.mapCanvases[index].forEach(({ canvas }, channel) => {
+      const start = channel * area;
+      drawGrey(canvas, maps[index].subarray(start, start + area), layer.height, layer.width, low,
+               high, Number(canvas.dataset.scale));
+    });
+  });
+}
+
+// ---- pointing at a map value --------------------------------------------------------------------
+
+// The readout: the pointed value and its receptive field, as LeNetExplorer.describe writes it.
+function describe(model, state) {
+  if (state.pointed.length === 0) return HINT;
+  const [layer, channel, row, col] = state.pointed;
+  const info = model.get("layers")[layer];
+  const value = state.maps[layer][(channel * info.height + row) * info.width + col];
+  const [top, left, height, width] = fieldOf(state, info, layer, row, col);
+  return `${info.title.split(" · ")[0]}, map ${channel}, (${row}, ${col}) = `
+    + `${value.toFixed(3)}; receptive field: input rows ${top}–${top + height - 1}, `
+    + `columns ${left}–${left + width - 1} (${height}×${width})`;
+}
+
+function placeCursor(view, [layer, channel, row, col]) {
+  const { canvas, cursor } = view.mapCanvases[layer][channel];
+  const scale = Number(canvas.dataset.scale);
+  Object.assign(cursor.style, {
+    display: "block", left: `${col * scale}px`, top: `${row * scale}px`,
+    width: `${scale}px`, height: `${scale}px`,
+  });
+}
+
+// The cursor on the maps, the readout and the field on the input, for state.pointed.
+function showPointed(view, model, state) {
+  for (const { cursor } of view.mapCanvases.flat()) cursor.style.display = "none";
+  if (state.pointed.length > 0) placeCursor(view, state.pointed);
+  view.root.dataset.pointed = state.pointed.join(","); // "" when nothing is pointed at
+  view.readout.textContent = describe(model, state);
+  showInput(view, model, state);
+}
+
+function sendPointed(model, pointed) {
+  model.set("pointed", pointed);
+  model.save_changes();
+}
+
+function pointAt({ model, view, state, safely }, event, layer, channel, scale) {
+  const row = Math.floor(event.offsetY / scale);
+  const col = Math.floor(event.offsetX / scale);
+  const info = model.get("layers")[layer];
+  if (row < 0 || col < 0 || row >= info.height || col >= info.width) return;
+  const next = [layer, channel, row, col];
+  if (samePointed(next, state.pointed)) return; // Python hears only of a new value
+  const started = event.timeStamp; // when the mouse moved (the clock of performance.now())
+  state.pointed = next;
+  safely("show the receptive field", () => showPointed(view, model, state));
+  afterFrame(() => view.latencies.hover.push(performance.now() - started));
+  sendPointed(model, next);
+}
+
+function unpoint({ model, view, state, safely }) {
+  state.pointed = NOT_POINTED;
+  safely("clear the receptive field", () => showPointed(view, model, state));
+  sendPointed(model, NOT_POINTED);
+}
+
+// ---- keeping up with the model ------------------------------------------------------------------
+
+// Draw Python's answer; if it answers one of our strokes, note how long that took.
+function showAll({ model, view, state }) {
+  view.errorLine.textContent = model.get("error");
+  readAnswer(model, state);
+  view.caption.textContent = model.get("caption");
+  showProbabilities(view, model);
+  drawMaps(view, model, state.maps);
+  showPointed(view, model, state);
+  const stroke = model.get("answered");
+  if (state.strokeStarted.has(stroke)) {
+    const started = state.strokeStarted.get(stroke);
+    state.strokeStarted.delete(stroke);
+    afterFrame(() => view.latencies.stroke.push(performance.now() - started));
+  }
+  view.root.dataset.answered = stroke;
+}
+
+// New layers: new fields, new map canvases, then everything drawn.
+function rebuild(ctx) {
+  ctx.state.fields = readFields(ctx.model);
+  buildMaps(ctx);
+  showAll(ctx);
+}
+
+// One message from Python changes several traits, each firing its own event: act once, after all.
+function oncePerMessage(action) {
   let scheduled = false;
-  const onAnswer = () => {
+  return () => {
     if (scheduled) return;
     scheduled = true;
     queueMicrotask(() => {
       scheduled = false;
-      safely("show the network's answer", showAll);
+      action();
     });
   };
-  const onError = () => { errorLine.textContent = model.get("error"); };
-  model.on("change:answered", onAnswer);
-  model.on("change:maps", onAnswer);
-  model.on("change:probabilities", onAnswer);
-  model.on("change:layers", onLayers);
-  model.on("change:error", onError);
+}
+
+// Listen to the traits Python sets; returns the function that stops listening.
+function listenToModel(ctx) {
+  const { model, view, state, safely } = ctx;
+  const onAnswer = oncePerMessage(() => safely("show the network's answer", () => showAll(ctx)));
+  const onLayers = () => safely("rebuild the feature maps", () => {
+    state.pointed = NOT_POINTED;
+    rebuild(ctx);
+  });
+  const onError = () => { view.errorLine.textContent = model.get("error"); };
+  const handlers = [
+    ...ANSWER_TRAITS.map((name) => [`change:${name}`, onAnswer]),
+    ["change:layers", onLayers],
+    ["change:error", onError],
+  ];
+  for (const [event, handler] of handlers) model.on(event, handler);
   return () => {
-    model.off("change:answered", onAnswer);
-    model.off("change:maps", onAnswer);
-    model.off("change:probabilities", onAnswer);
-    model.off("change:layers", onLayers);
-    model.off("change:error", onError);
+    for (const [event, handler] of handlers) model.off(event, handler);
   };
+}
+
+function render({ model, el }) {
+  const view = buildView(el);
+  const state = {
+    pad: createPad(view.pad, model.get("pad_size")),
+    strokeStarted: new Map(), // stroke number → event.timeStamp of the release that sent it
+    fields: null, // per layer: Int16Array of H×W×4 boxes
+    maps: null, // per layer: Float32Array of C×H×W
+    image: null, // the 28×28 input, Float32Array
+    pointed: NOT_POINTED, // or [layer, channel, row, col]
+  };
+  const ctx = { model, view, state, safely: reporter(view) };
+  listenToPad(ctx);
+  chooseTool(view, state.pad, "pen");
+  showPad(state.pad);
+  ctx.safely("build the feature maps", () => rebuild(ctx));
+  return listenToModel(ctx);
 }
 
 export default { render };

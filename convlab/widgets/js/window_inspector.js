@@ -1,7 +1,8 @@
 // The WindowInspector's view (convlab/widgets/window_inspector.py): point at a feature-map pixel
 // and see the k×k window of the input that made it, the products X[i+a, j+b]·K[a, b], their sum.
 // Python sends every number as float32 bytes; this module only indexes and formats them, so
-// pointing needs no kernel round trip. The pointed cell goes back to Python when it changes.
+// pointing needs no kernel round trip. The pointed cell goes back to Python when it changes, as
+// the pointed trait: [row, column], or [] when nothing is pointed at.
 //
 // Hooks for a browser test: the root has class "kernel-inspector", data-pointed="row,col" and
 // data-window="top,left,height,width" (both "" when nothing is pointed at), and __latencies, the
@@ -10,7 +11,7 @@
 
 const PICTURE_PX = 280; // the longer side of the input picture on screen
 const SCALE_RANGE = [6, 40]; // screen pixels per image pixel: always pointable, never huge
-const NOT_POINTED = [-1, -1];
+const NOT_POINTED = []; // nothing under the mouse, in the view and in the pointed trait
 const DATA_TRAITS = [
   "image", "image_shape", "image_range", "kernel", "kernel_size",
   "feature_map", "map_shape", "map_limit", "products", "map_colors",
@@ -44,6 +45,7 @@ function short(value) {
   return `${Number(mantissa)}e${power[0]}${power.slice(1).padStart(2, "0")}`;
 }
 const factor = (value) => (value < 0 ? `(${short(value)})` : short(value));
+const samePointed = (a, b) => a.length === b.length && a.every((v, i) => v === b[i]);
 
 function element(tag, className, parent) {
   const node = document.createElement(tag);
@@ -170,8 +172,9 @@ function place(mark, top, left, height, width, scale) {
   });
 }
 
-function isInside([row, column], data) {
-  return row >= 0 && row < data.oh && column >= 0 && column < data.ow;
+function isInside(cell, data) {
+  const [row, column] = cell;
+  return cell.length === 2 && row >= 0 && row < data.oh && column >= 0 && column < data.ow;
 }
 
 // Outline the window and the pointed pixel, and write the products and their sum.
@@ -258,7 +261,7 @@ function render({ model, el }) {
   const onMove = safely((event) => {
     if (data === null || data.oh * data.ow === 0) return;
     const cell = cellUnder(event, view.mapCanvas, data);
-    if (cell[0] === shown[0] && cell[1] === shown[1]) return;
+    if (samePointed(cell, shown)) return;
     const start = event.timeStamp; // when the mouse moved (the clock of performance.now())
     point(cell);
     // rAF runs just before the next frame is drawn; the timeout after it, once it is drawn.
@@ -268,13 +271,13 @@ function render({ model, el }) {
     sendPointed(cell);
   });
   const onLeave = safely(() => {
-    if (shown[0] === NOT_POINTED[0]) return;
+    if (shown.length === 0) return;
     point(NOT_POINTED);
     sendPointed(NOT_POINTED);
   });
   const onPointedFromPython = safely(() => {
     const cell = model.get("pointed");
-    if (cell[0] !== shown[0] || cell[1] !== shown[1]) point(cell); // not our own echo
+    if (!samePointed(cell, shown)) point(cell); // not our own echo
   });
   view.mapCanvas.addEventListener("mousemove", onMove);
   view.mapCanvas.addEventListener("mouseleave", onLeave);
