@@ -6,7 +6,8 @@ Every function here is born in the lesson that explains it, as in d2l's ``d2l/to
     02 edge detection      edge_image, classic_kernels
     03 multi-channel       corr2d_multi_in, corr2d_multi_in_out, corr2d_multi_in_out_1x1
     04 pooling             pool2d
-    05 LeNet               lenet, LENET_VARIANTS, standardize, prepare_drawing
+    05 LeNet               lenet, LENET_VARIANTS, standardize, FASHION_MNIST_MEAN,
+                           FASHION_MNIST_STD, train_epoch, accuracy, prepare_drawing
     argument checks        check_tensor, check_int, check_choice, pair, check_fits
     files                  REPO_ROOT
 
@@ -372,6 +373,38 @@ def lenet(variant="seed"):
 def standardize(images):
     """Map N×1×28×28 images in [0, 1] to the standardised inputs the trained networks expect."""
     return (images - FASHION_MNIST_MEAN) / FASHION_MNIST_STD
+
+
+def train_epoch(net, images, labels, optimizer, batch_size=256, scheduler=None, generator=None):
+    """One epoch of minibatch SGD, as lesson 05 writes it out: shuffle, then for every batch
+    forward, loss, backward, step. images N×1×28×28 (as the network takes them), labels N int64;
+    ``scheduler`` (if any) steps after every batch, ``generator`` draws the shuffle. Returns the
+    mean training loss of the epoch."""
+    net.train()
+    order = torch.randperm(len(images), generator=generator)
+    total_loss = 0.0
+    for start in range(0, len(images), batch_size):
+        batch = order[start : start + batch_size]
+        x, y = images[batch], labels[batch]
+        loss = F.cross_entropy(net(x), y)  # the batch's mean of −log softmax(logits)[label]
+        optimizer.zero_grad()  # .grad accumulates until it is cleared
+        loss.backward()  # the gradient of the loss with respect to every parameter
+        optimizer.step()  # every parameter moves against its gradient
+        if scheduler is not None:
+            scheduler.step()
+        total_loss += loss.item() * len(y)
+    return total_loss / len(images)
+
+
+def accuracy(net, images, labels, batch_size=1000):
+    """The fraction of N images (N×1×28×28) whose most probable class is their label (N)."""
+    net.eval()
+    with torch.inference_mode():
+        correct = sum(
+            (net(images[i : i + batch_size]).argmax(dim=1) == labels[i : i + batch_size]).sum()
+            for i in range(0, len(images), batch_size)
+        )
+    return correct.item() / len(images)
 
 
 def prepare_drawing(ink, size=28):

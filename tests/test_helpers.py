@@ -366,11 +366,11 @@ def test_the_index_in_helpers_lists_exactly_what_helpers_offers():
     tree = ast.parse(Path(helpers.__file__).read_text(encoding="utf-8"))
     defined = {node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef))}
     defined |= {
-        target.id
+        name.id
         for node in tree.body
         if isinstance(node, ast.Assign)
         for target in node.targets
-        if isinstance(target, ast.Name)
+        for name in (target.elts if isinstance(target, ast.Tuple) else [target])
     }
     offered = {name: None for name in defined if not name.startswith("_")}
     offered |= helpers._MODULE_OF

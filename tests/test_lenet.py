@@ -324,3 +324,30 @@ def test_the_lessons_stored_seed_runs_used_trains_defaults():
     assert recipe == dict(epochs=10, batch_size=256, lr=1.0, momentum=[0.9, 0.9],
                           weight_decay=0.0, label_smoothing=0.0, augment=False,
                           channels_last=True)  # fmt: skip
+
+
+def test_the_lessons_loop_returns_the_epochs_mean_loss_and_the_accuracy_counts_right(fashion):
+    """With learning rate 0 the weights never move, so the epoch's loss is the data's mean loss,
+    whatever the last, shorter batch; accuracy batches the test set without losing its tail."""
+    torch.manual_seed(0)
+    net = helpers.lenet("seed")
+    images, labels = fashion.train_images[:1000], fashion.train_labels[:1000]
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.0)
+    loss = helpers.train_epoch(net, images, labels, optimizer, batch_size=300)
+    with torch.no_grad():
+        expected = nn.functional.cross_entropy(net(images), labels).item()
+    assert loss == pytest.approx(expected, rel=1e-5)
+    with torch.no_grad():
+        correct = (net(images).argmax(dim=1) == labels).sum().item()
+    assert 0 < correct < 1000  # an untrained net that calls everything one class would prove little
+    assert helpers.accuracy(net, images, labels, batch_size=300) == correct / 1000
+
+
+def test_the_lessons_loop_learns(fashion):
+    torch.manual_seed(0)
+    net = helpers.lenet("modern")  # learns within one epoch, unlike the sigmoid nets
+    images, labels = helpers.standardize(fashion.train_images[:4096]), fashion.train_labels[:4096]
+    optimizer = torch.optim.SGD(net.parameters(), lr=0.05, momentum=0.9)
+    losses = [helpers.train_epoch(net, images, labels, optimizer, batch_size=64) for _ in range(3)]
+    assert losses[2] < losses[1] < losses[0]
+    assert helpers.accuracy(net, images, labels) > 0.6
