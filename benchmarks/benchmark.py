@@ -10,10 +10,11 @@
         loaded, per-epoch evaluation included.
 
     python benchmarks/benchmark.py variants [--only seed lenet5 modern] [--recipe NAME]
-                                            [--device ...] [--json FILE]
+                                            [--seeds 0 1 2] [--device ...] [--json FILE]
         Trains each LeNet variant with its recipe (RECIPES below; --recipe NAME: all with NAME's
         recipe, as in table A of notebook 05) through helpers.train and prints
-        test accuracy, parameter count and wall time; adds them to the JSON file that notebook 05
+        test accuracy (each seed's and their mean; --seeds, default 0 1 2), parameter count and
+        median wall time; adds them to the JSON file that notebook 05
         reads (notebooks/results/results.json: lesson data, kept beside the lessons), so
         variants can run as separate processes.
 
@@ -27,6 +28,7 @@ Run from the repository root. Results and the machine they ran on are kept in be
 import argparse
 import json
 import platform
+import statistics
 import time
 from pathlib import Path
 
@@ -153,24 +155,28 @@ def variants(args, data, device):
     results = {}
     for variant in args.only:
         recipe = RECIPES[args.recipe or variant]
-        torch.manual_seed(0)
-        net = helpers.lenet(variant)
-        history, seconds = timed(
-            lambda: helpers.train(net, data, device=device, progress=False, **recipe)
-        )
+        accuracies, times = [], []
+        for seed in args.seeds:  # the seed draws the initial weights and the shuffling
+            torch.manual_seed(seed)
+            net = helpers.lenet(variant)
+            history, seconds = timed(
+                lambda: helpers.train(net, data, device=device, progress=False, **recipe)
+            )
+            accuracies.append(round(history["test_acc"][-1], 4))
+            times.append(round(seconds, 1))
+            print(
+                f"{variant:7s} seed {seed} test accuracy {accuracies[-1]:.4f}  "
+                f"{recipe['epochs']:2d} epochs  {seconds:6.1f} s  per epoch: "
+                f"{[round(a, 4) for a in history['test_acc']]}",
+                flush=True,
+            )
         results[variant] = dict(
-            test_acc=round(history["test_acc"][-1], 4),
+            test_acc=round(statistics.mean(accuracies), 4),
+            test_acc_by_seed=dict(zip(map(str, args.seeds), accuracies)),
             epochs=recipe["epochs"],
             parameters=sum(p.numel() for p in net.parameters()),
-            seconds=round(seconds, 1),
+            seconds=statistics.median(times),
             recipe=recipe,
-        )
-        print(
-            f"{variant:7s} test accuracy {history['test_acc'][-1]:.4f}  "
-            f"{results[variant]['parameters']:6d} "
-            f"parameters  {recipe['epochs']:2d} epochs  {seconds:6.1f} s  per epoch: "
-            f"{[round(a, 4) for a in history['test_acc']]}",
-            flush=True,
         )
     if args.json:  # merge with the variants that earlier runs wrote
         path = Path(args.json)
@@ -184,11 +190,14 @@ def variants(args, data, device):
             command=f"python benchmarks/benchmark.py variants --device {args.device}"
             + (f" --recipe {args.recipe}" if args.recipe else "")
             + (f" --threads {args.threads}" if args.threads else "")
+            + f" --seeds {' '.join(map(str, args.seeds))}"
             + (f" --json {args.json}" if args.json != DEFAULT_JSON else ""),
             machine=f"{platform.machine()}, {torch.get_num_threads()} torch threads, {device}",
             torch=torch.__version__,
         )
-        path.write_text(json.dumps(table, indent=2) + "\n")
+        partial = path.with_suffix(".json.partial")  # written whole, then renamed: never half
+        partial.write_text(json.dumps(table, indent=2) + "\n")
+        partial.replace(path)
 
 
 def main():
@@ -211,6 +220,9 @@ def main():
         help="train every variant with this variant's recipe (seed: table A of notebook 05)",
     )
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument(
+        "--seeds", type=int, nargs="+", default=[0, 1, 2], help="variants: one run per seed"
+    )
     parser.add_argument("--json", default=DEFAULT_JSON, help="where variants writes its table")
     args = parser.parse_args()
     if args.threads:
