@@ -308,7 +308,7 @@ def pool2d(X, pool_size, mode="max", stride=None, padding=0):
 # 05 LeNet
 # --------------------------------------------------------------------------------------------------
 
-LENET_VARIANTS = ("seed", "lenet5", "modern")
+LENET_VARIANTS = ("notes", "lenet5", "modern")
 # Mean and standard deviation of the 60 000 Fashion-MNIST training pixels in [0, 1]: training and
 # prediction standardise inputs with them, so the network sees values centred on 0 with unit spread.
 FASHION_MNIST_MEAN, FASHION_MNIST_STD = 0.2860, 0.3530
@@ -329,20 +329,20 @@ def _xavier_init(net):
     return net
 
 
-def lenet(variant="seed"):
+def lenet(variant="notes"):
     """Build a LeNet for 1×28×28 images and 10 classes (input N×1×28×28, output N×10 logits).
 
-    ``"seed"``: the source notes' network: d2l's LeNet with padding 1 in the second convolution
+    ``"notes"``: the source notes' network: d2l's LeNet with padding 1 in the second convolution
     and the second pooling (16·7·7 = 784 features) and no 84-unit layer (784 → 120 → 10; 97 982
     parameters). ``"lenet5"``: d2l's LeNet (16·5·5 → 120 → 84 → 10, sigmoid, average pooling;
     61 706 parameters), a simplification of LeNet-5 (LeCun et al. 1998), which took unpadded 32×32
     inputs and used a scaled tanh, trainable subsampling, a sparsely connected C3 (1 516
-    parameters) and RBF outputs: about 60 000 trainable parameters. ``"modern"``: the seed layout
-    with batch-norm, ReLU and max-pooling (< 100 000 parameters). Weights are Xavier-initialised
-    from torch's global generator (seed it first).
+    parameters) and RBF outputs: about 60 000 trainable parameters. ``"modern"``: the notes
+    network's layout with batch-norm, ReLU and max-pooling (< 100 000 parameters). Weights are
+    Xavier-initialised from torch's global generator (seed it first).
     """
     check_choice("variant", variant, LENET_VARIANTS)
-    if variant == "seed":
+    if variant == "notes":
         net = nn.Sequential(
             nn.Conv2d(1, 6, kernel_size=5, padding=2), nn.Sigmoid(),
             nn.AvgPool2d(kernel_size=2, stride=2),

@@ -47,7 +47,7 @@ EARLIER_RECIPE = dict(epochs=10, batch_size=64, lr=0.15, momentum=(0.85, 0.95), 
 # where it differs from the lesson's recipe (helpers.train's defaults).
 RECIPES = {
     # constant momentum 0.9, batch 256, peak lr 1.0, channels-last (faster for LeNet on a CPU)
-    "seed": helpers.LESSON_RECIPE,
+    "notes": helpers.LESSON_RECIPE,
     "lenet5": dict(epochs=10, batch_size=128, lr=0.2, momentum=(0.85, 0.95), channels_last=False),
     # peak lr 0.4 (0.9240 with 0.2), constant momentum 0.9: 0.9246
     "modern": dict(
@@ -127,7 +127,7 @@ def throughput(args, data, device):
         torch.manual_seed(0)
         history, seconds = timed(
             lambda: helpers.train(
-                helpers.lenet("seed"),
+                helpers.lenet("notes"),
                 data,
                 **{**EARLIER_RECIPE, "epochs": args.epochs, "batch_size": batch_size},
                 device=device,
@@ -138,7 +138,7 @@ def throughput(args, data, device):
     torch.manual_seed(0)
     # The folder load_fashion_mnist read, for torchvision.
     root = find_or_fetch_root(None)
-    d2l_acc, d2l_s = timed(lambda: d2l_train(helpers.lenet("seed"), root, args.epochs, device))
+    d2l_acc, d2l_s = timed(lambda: d2l_train(helpers.lenet("notes"), root, args.epochs, device))
     print(
         f"seed LeNet, {args.epochs} epochs on {len(data.train_images)} images, device {device}, "
         f"{torch.get_num_threads()} threads"

@@ -3,7 +3,7 @@
     python benchmarks/one_change_at_a_time.py [--seeds 0 1 2] [--epochs 10] [--threads 1]
                                               [--only NAME ...] [--json FILE]
 
-Trains the notes' LeNet (helpers.lenet("seed")) with lesson 05's own loop (helpers.train_epoch,
+Trains the notes' LeNet (helpers.lenet("notes")) with lesson 05's own loop (helpers.train_epoch,
 helpers.accuracy: the code the lesson writes out), on all of Fashion-MNIST, once per step below
 and seed; each step adds one change to the one before it:
 
@@ -51,7 +51,7 @@ def run(step, seed, epochs, data):
     prepare = helpers.standardize if standardised else (lambda images: images)
     train_x, test_x = prepare(data.train_images), prepare(data.test_images)
     torch.manual_seed(seed)
-    net = helpers.lenet("seed")
+    net = helpers.lenet("notes")
     if not xavier:
         for layer in net.modules():
             if hasattr(layer, "reset_parameters"):

@@ -53,10 +53,10 @@ TARGETS = (0.88, 0.90)
 RUNS = {
     "d2l": "d2l-style loop",
     "before": "helpers.train, earlier recipe",
-    "seed": "helpers.train, seed recipe",
+    "notes": "helpers.train, the lesson's recipe",
     "fast": "helpers.train, fast recipe",
 }
-TRAIN_RECIPES = {"before": EARLIER_RECIPE, "seed": helpers.LESSON_RECIPE, "fast": FAST_RECIPE}
+TRAIN_RECIPES = {"before": EARLIER_RECIPE, "notes": helpers.LESSON_RECIPE, "fast": FAST_RECIPE}
 DEFAULT_JSON = "notebooks/results/time_to_accuracy.json"
 DEFAULT_PLOT = "benchmarks/time_to_accuracy.png"
 
@@ -210,7 +210,7 @@ def synchronize(device):
 def run_d2l(data, epochs, device, subset=None):
     root = find_or_fetch_root(None)  # the folder load_fashion_mnist read, for torchvision
     torch.manual_seed(0)
-    net = helpers.lenet("seed")
+    net = helpers.lenet("notes")
     start = time.perf_counter()
     history = d2l_train(net, root, epochs, device, history=True, subset=subset)
     total = time.perf_counter() - start
@@ -226,7 +226,7 @@ def run_d2l(data, epochs, device, subset=None):
 
 def run_train(data, recipe, device):
     torch.manual_seed(0)
-    net = helpers.lenet("seed")
+    net = helpers.lenet("notes")
     start = time.perf_counter()
     history = helpers.train(net, data, device=device, progress=False, **recipe)
     total = time.perf_counter() - start
@@ -294,10 +294,10 @@ def report(results):
         print(f"{RUNS[name]:28s} " + " ".join(f"{_reached_text(run, t):>26s}" for _, t in targets))
     for name, ratio in results["ratios"].items():
         print(f"  {RUNS[name]}: {ratio}")
-    if "seed_vs_before" in results:
-        speedup = results["seed_vs_before"]
+    if "notes_vs_before" in results:
+        speedup = results["notes_vs_before"]
         print(
-            f"  seed recipe vs earlier recipe: {speedup['total']:.2f}× faster over "
+            f"  lesson recipe vs earlier recipe: {speedup['total']:.2f}× faster over "
             f"{runs['seed']['epochs']} epochs ({speedup['median_epoch']:.2f}× per median epoch), "
             f"test accuracy {speedup['test_acc'][1]:.4f} vs {speedup['test_acc'][0]:.4f}"
         )
@@ -416,9 +416,9 @@ def main():
         for name, run in runs.items()
     }
     results["ratios"] = ratios(runs, targets)
-    if {"before", "seed"} <= set(runs):
-        before, seed = runs["before"], runs["seed"]
-        results["seed_vs_before"] = dict(
+    if {"before", "notes"} <= set(runs):
+        before, seed = runs["before"], runs["notes"]
+        results["notes_vs_before"] = dict(
             total=before["total_seconds"] / seed["total_seconds"],
             median_epoch=statistics.median(before["epoch_seconds"])
             / statistics.median(seed["epoch_seconds"]),

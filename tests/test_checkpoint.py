@@ -28,7 +28,7 @@ RUN = textwrap.dedent(f"""
         data.train_images[:{N_TRAIN}], data.train_labels[:{N_TRAIN}],
         data.test_images[:{N_TEST}], data.test_labels[:{N_TEST}], data.classes)
     torch.manual_seed(0)
-    helpers.train(helpers.lenet("seed"), data, epochs={EPOCHS}, batch_size={BATCH}, seed=5,
+    helpers.train(helpers.lenet("notes"), data, epochs={EPOCHS}, batch_size={BATCH}, seed=5,
                   device="cpu", progress=False, checkpoint=sys.argv[1])
 """)
 
@@ -50,7 +50,7 @@ def count_training_batches(net):
     return counter
 
 
-def run_in_process(data, checkpoint=None, variant="seed", **settings):
+def run_in_process(data, checkpoint=None, variant="notes", **settings):
     """Train as the subprocess does; returns (net, history, number of training batches run here)."""
     torch.manual_seed(0)
     net = helpers.lenet(variant)
@@ -124,7 +124,7 @@ def one_epoch_checkpoint(tmp_path, data):
 
 def test_a_corrupt_checkpoint_is_an_error(one_epoch_checkpoint, data):
     one_epoch_checkpoint.write_bytes(b"not a checkpoint")
-    net = helpers.lenet("seed")
+    net = helpers.lenet("notes")
     batches = count_training_batches(net)
     with pytest.raises(RuntimeError, match="corrupt.*delete it"):
         helpers.train(net, data, epochs=1, progress=False, checkpoint=one_epoch_checkpoint)

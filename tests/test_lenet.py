@@ -45,7 +45,7 @@ def test_every_variant_maps_images_to_ten_logits(variant):
 
 
 def test_seed_network_is_the_source_definition():
-    net = helpers.lenet("seed")
+    net = helpers.lenet("notes")
     expected = nn.Sequential(
         nn.Conv2d(1, 6, kernel_size=5, padding=2),
         nn.Sigmoid(),
@@ -84,14 +84,14 @@ def test_modern_variant_uses_relu_max_pooling_batch_norm_and_stays_small():
 
 def test_weights_are_reproducible_from_the_global_seed():
     torch.manual_seed(3)
-    a = helpers.lenet("seed")
+    a = helpers.lenet("notes")
     torch.manual_seed(3)
-    b = helpers.lenet("seed")
+    b = helpers.lenet("notes")
     assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values()))
 
 
 def test_unknown_variant_names_the_valid_ones():
-    with pytest.raises(ValueError, match="'seed', 'lenet5', 'modern'.*'unknown'"):
+    with pytest.raises(ValueError, match="'notes', 'lenet5', 'modern'.*'unknown'"):
         helpers.lenet("unknown")
 
 
@@ -110,7 +110,7 @@ def test_same_seed_same_run_other_seed_other_run(fashion):
     runs = []
     for seed in (0, 0, 1):
         torch.manual_seed(0)
-        net = helpers.lenet("seed")
+        net = helpers.lenet("notes")
         history = helpers.train(net, data, epochs=2, seed=seed, progress=False, device="cpu")
         runs.append((net.state_dict(), {k: v for k, v in history.items() if k != "seconds"}))
     (weights_a, history_a), (weights_b, history_b), (weights_c, _) = runs
@@ -174,7 +174,7 @@ def test_one_epoch_of_augmentation_draws_matches_per_batch_augmentation(fashion)
     assert torch.equal(whole, training.shift_and_flip(images, torch.Generator().manual_seed(3)))
 
 
-@pytest.mark.parametrize("variant", ["seed", "modern"])
+@pytest.mark.parametrize("variant", ["notes", "modern"])
 def test_channels_last_trains_the_same_network_in_another_layout(fashion, variant, one_thread):
     data = small(fashion)
     runs = []
@@ -191,7 +191,7 @@ def test_channels_last_trains_the_same_network_in_another_layout(fashion, varian
     # the same arithmetic in another order: equal up to rounding, not bit for bit (with
     # batch-norm and a high learning rate, rounding differences grow quickly: first epoch only)
     assert history_b["train_loss"][0] == pytest.approx(history_a["train_loss"][0], rel=1e-2)
-    if variant == "seed":
+    if variant == "notes":
         for a, b in zip(net_a.parameters(), net_b.parameters()):
             assert torch.allclose(a, b, atol=1e-3)
 
@@ -245,7 +245,7 @@ def replace(data, **fields):
     ],
 )
 def test_bad_data_is_refused_before_any_epoch(fashion, change, error, message):
-    net = helpers.lenet("seed")
+    net = helpers.lenet("notes")
     batches = count_training_batches(net)
     with pytest.raises(error, match=message):
         helpers.train(net, change(small(fashion)), epochs=1, progress=False)
@@ -271,7 +271,7 @@ def test_bad_data_is_refused_before_any_epoch(fashion, change, error, message):
 )
 def test_bad_settings_are_refused(fashion, arguments, error, message):
     with pytest.raises(error, match=message):
-        helpers.train(helpers.lenet("seed"), small(fashion), progress=False, **arguments)
+        helpers.train(helpers.lenet("notes"), small(fashion), progress=False, **arguments)
 
 
 def test_train_refuses_something_that_is_not_a_network(fashion):
@@ -307,7 +307,7 @@ def test_live_plot_redraws_after_every_epoch(fashion, monkeypatch):
         training.LivePlot, "update", lambda self, history: drawn.append(list(history["epoch"]))
     )
     helpers.train(
-        helpers.lenet("seed"), small(fashion, 256, 128), epochs=2, progress=False, live_plot=True
+        helpers.lenet("notes"), small(fashion, 256, 128), epochs=2, progress=False, live_plot=True
     )
     assert drawn == [[1], [1, 2]]
 
@@ -319,8 +319,8 @@ def test_the_lessons_stored_seed_runs_used_trains_defaults():
     recipe = json.loads(json.dumps(helpers.LESSON_RECIPE))  # as stored: tuples become lists
     table = json.loads((results / "results.json").read_text(encoding="utf-8"))
     race = json.loads((results / "time_to_accuracy.json").read_text(encoding="utf-8"))
-    assert table["results"]["seed"]["recipe"] == recipe
-    assert race["runs"]["seed"]["recipe"] == recipe
+    assert table["results"]["notes"]["recipe"] == recipe
+    assert race["runs"]["notes"]["recipe"] == recipe
     assert recipe == dict(epochs=10, batch_size=256, lr=1.0, momentum=[0.9, 0.9],
                           weight_decay=0.0, label_smoothing=0.0, augment=False,
                           channels_last=True)  # fmt: skip
@@ -330,7 +330,7 @@ def test_the_lessons_loop_returns_the_epochs_mean_loss_and_the_accuracy_counts_r
     """With learning rate 0 the weights never move, so the epoch's loss is the data's mean loss,
     whatever the last, shorter batch; accuracy batches the test set without losing its tail."""
     torch.manual_seed(0)
-    net = helpers.lenet("seed")
+    net = helpers.lenet("notes")
     images, labels = fashion.train_images[:1000], fashion.train_labels[:1000]
     optimizer = torch.optim.SGD(net.parameters(), lr=0.0)
     loss = helpers.train_epoch(net, images, labels, optimizer, batch_size=300)

@@ -20,7 +20,7 @@ from convlab.widgets.lenet_explorer import (
 )
 from support.lessons import first_examples
 
-SEED_LAYERS = ["0", "2", "3", "5"]  # conv, pool, conv, pool in helpers.lenet("seed")
+SEED_LAYERS = ["0", "2", "3", "5"]  # conv, pool, conv, pool in helpers.lenet("notes")
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +31,7 @@ def data(fashion):
 @pytest.fixture(scope="module")
 def explorer(data):
     torch.manual_seed(0)
-    return LeNetExplorer(helpers.lenet("seed"), data)
+    return LeNetExplorer(helpers.lenet("notes"), data)
 
 
 def decode(raw, dtype="<f4"):
@@ -57,7 +57,7 @@ def box_mask(top, left, height, width, size=28):
 
 
 def test_receptive_fields_follow_the_lessons_rule():
-    fields = receptive_fields(helpers.lenet("seed"), SEED_LAYERS)
+    fields = receptive_fields(helpers.lenet("notes"), SEED_LAYERS)
     assert [tuple(f.shape) for f in fields] == [(28, 28, 4), (14, 14, 4), (12, 12, 4), (7, 7, 4)]
     # notebook 05: r = 5, 6, 14, 16; the centre value of the 7×7 maps sees input rows 6..21
     assert fields[3][3, 3].tolist() == [6, 6, 16, 16]
@@ -69,7 +69,7 @@ def test_receptive_fields_follow_the_lessons_rule():
 def test_receptive_fields_equal_the_real_networks_gradient(fashion):
     """For the sigmoid network every pixel of the field has a nonzero gradient, none outside."""
     torch.manual_seed(0)
-    net = helpers.lenet("seed").eval()
+    net = helpers.lenet("notes").eval()
     fields = receptive_fields(net, SEED_LAYERS)
     image = fashion.test_images[0, 0]
     for layer, field in zip(SEED_LAYERS, fields):
@@ -82,7 +82,7 @@ def test_receptive_fields_equal_the_real_networks_gradient(fashion):
 def test_the_field_depends_on_geometry_only():
     """ReLU, batch-norm and max pooling change which pixels matter for one input, not which can."""
     torch.manual_seed(0)
-    seed, modern = helpers.lenet("seed"), helpers.lenet("modern")
+    seed, modern = helpers.lenet("notes"), helpers.lenet("modern")
     layers = [name for name, _ in shown_layers(modern)]
     for a, b in zip(receptive_fields(seed, SEED_LAYERS), receptive_fields(modern, layers)):
         assert torch.equal(a, b)
@@ -218,7 +218,7 @@ def test_bad_networks_and_data_are_refused(data):
     with pytest.raises(ValueError, match="no convolution or pooling layer"):
         LeNetExplorer(dense, data)
     with pytest.raises(TypeError, match="data must have test_images, test_labels and classes"):
-        LeNetExplorer(helpers.lenet("seed"), object())
+        LeNetExplorer(helpers.lenet("notes"), object())
 
 
 @pytest.mark.parametrize(

@@ -105,9 +105,9 @@ def test_checked_cells_have_outputs_to_compare(path):
     checked = [
         cell
         for cell in read(path).cells
-        if cell.cell_type == "code" and "NBVAL_CHECK_OUTPUT" in cell.source
+        if cell.cell_type == "code" and "nbval-check-output" in cell.metadata.get("tags", [])
     ]
-    assert checked, "stated results must be in # NBVAL_CHECK_OUTPUT cells"
+    assert checked, "stated results must be in cells tagged nbval-check-output"
     assert all(cell.outputs for cell in checked), (
         "a checked cell with no stored output checks nothing"
     )
@@ -177,3 +177,10 @@ def test_widget_cells_are_not_compared_by_nbval():
                 assert "nbval-ignore-output" in cell.metadata.get("tags", []), (
                     f"{path.name}: untagged widget cell"
                 )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_NAMES)
+def test_no_test_markers_in_what_a_learner_reads(path):
+    """nbval's markers are cell tags: a learner reads no NBVAL comment in the code."""
+    for index, cell in enumerate(read(path).cells):
+        assert "NBVAL" not in cell.source, f"{path.name} cell {index}: use a tag, not a comment"

@@ -24,7 +24,7 @@ def tta():
 
 
 def test_multiply_adds_are_counted_from_the_layer_sizes(tta):
-    per_layer = tta.layer_macs(helpers.lenet("seed"))
+    per_layer = tta.layer_macs(helpers.lenet("notes"))
     # conv 1→6, 5×5, 28×28 out; conv 6→16, 5×5, 12×12 out; linear 784→120; linear 120→10
     assert per_layer == [6 * 25 * 28 * 28, 16 * 6 * 25 * 12 * 12, 784 * 120, 120 * 10]
     # forward + weight gradients + input gradients, the image needing none

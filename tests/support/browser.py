@@ -300,7 +300,7 @@ import helpers
 
 data = helpers.load_fashion_mnist()
 torch.manual_seed(0)
-net = helpers.lenet("seed")
+net = helpers.lenet("notes")
 part = SimpleNamespace(
     train_images=data.train_images[:20000], train_labels=data.train_labels[:20000],
     test_images=data.test_images[:500], test_labels=data.test_labels[:500],
