@@ -8,6 +8,7 @@ Every function here is born in the lesson that explains it, as in d2l's ``d2l/to
     04 pooling             pool2d
     05 LeNet               lenet, LENET_VARIANTS, standardize, FASHION_MNIST_MEAN,
                            FASHION_MNIST_STD, train_epoch, accuracy, prepare_drawing
+    06 inside LeNet        checkpoint_path, trained_lenet
     argument checks        check_tensor, check_int, check_choice, pair, check_fits
     files                  REPO_ROOT
 
@@ -22,6 +23,7 @@ imported on first use, so ``import helpers`` stays light (no ipywidgets until a 
                 pick_device
     reference   torch_corr2d, torch_pool2d                              convlab.reference
     fonts       use_cjk_font                                            convlab.fonts
+    checks      without                                                 convlab.checks
     widgets     ConvShapeExplorer, KernelEditor, PoolingExplorer,       convlab.widgets
                 LeNetExplorer, editor_presets, KERNEL_ENTRY_BOUND
 
@@ -33,6 +35,7 @@ and what was expected. Shapes in docstrings use h×w for height×width.
 """
 
 import importlib
+import sys
 from pathlib import Path
 
 import torch
@@ -436,6 +439,36 @@ def prepare_drawing(ink, size=28):
 
 
 # --------------------------------------------------------------------------------------------------
+# 06 Inside a trained LeNet
+# --------------------------------------------------------------------------------------------------
+
+
+def checkpoint_path(variant="notes", seed=0):
+    """The file that keeps the run of ``lenet(variant)`` trained with the lesson's recipe and
+    ``seed``: under build/checkpoints/ (git-ignored, created here), so running a lesson writes no
+    tracked file."""
+    check_choice("variant", variant, LENET_VARIANTS)
+    check_int("seed", seed, 0)
+    folder = REPO_ROOT / "build" / "checkpoints"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"lenet-{variant}-seed{seed}.pt"
+
+
+def trained_lenet(data, variant="notes", seed=0, progress=True):
+    """The network lesson 05 trains, and its history: ``lenet(variant)`` built after
+    ``torch.manual_seed(seed)`` and trained by ``train`` with the lesson's recipe. A finished run in
+    ``checkpoint_path(variant, seed)`` is loaded instead of training again (same weights either
+    way); otherwise it is trained and kept there. Returns (net, history)."""
+    torch.manual_seed(seed)
+    net = lenet(variant)
+    train = importlib.import_module("convlab.training").train
+    history = train(
+        net, data, seed=seed, checkpoint=checkpoint_path(variant, seed), progress=progress
+    )
+    return net, history
+
+
+# --------------------------------------------------------------------------------------------------
 # The machinery, re-exported from convlab on first use (PEP 562 module __getattr__)
 # --------------------------------------------------------------------------------------------------
 
@@ -450,6 +483,7 @@ _REEXPORTS = {
     ],
     "convlab.reference": ["torch_corr2d", "torch_pool2d"],
     "convlab.fonts": ["use_cjk_font"],
+    "convlab.checks": ["without"],
     "convlab.widgets": [
         "ConvShapeExplorer", "KernelEditor", "PoolingExplorer", "LeNetExplorer",
         "editor_presets",
@@ -469,3 +503,14 @@ def __getattr__(name):
 
 def __dir__():
     return sorted(set(globals()) | set(_MODULE_OF))
+
+
+def _show_failed_checks_in_one_line():
+    """In an IPython kernel, a failed check cell ``assert`` reads as one line (convlab.checks)."""
+    ipython = sys.modules.get("IPython")  # never imported here: only a running shell matters
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:
+        importlib.import_module("convlab.checks").show_failed_checks_in_one_line(shell)
+
+
+_show_failed_checks_in_one_line()
