@@ -184,3 +184,13 @@ def test_no_test_markers_in_what_a_learner_reads(path):
     """nbval's markers are cell tags: a learner reads no NBVAL comment in the code."""
     for index, cell in enumerate(read(path).cells):
         assert "NBVAL" not in cell.source, f"{path.name} cell {index}: use a tag, not a comment"
+
+
+MAX_PROSE_WORDS = 2800  # a lesson a learner finishes in one sitting; longer passages move out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NOTEBOOK_NAMES)
+def test_lesson_prose_fits_one_sitting(path):
+    """Markdown words (every whitespace-separated token, as a reviewer counts them)."""
+    words = sum(len(c.source.split()) for c in read(path).cells if c.cell_type == "markdown")
+    assert words <= MAX_PROSE_WORDS, f"{path.name}: {words} words of prose, over {MAX_PROSE_WORDS}"
