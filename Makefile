@@ -1,13 +1,17 @@
 # `make lab` opens the series in JupyterLab, `make test` lints and runs every test and notebook.
-# `make lab-zh` opens the Chinese edition (notebooks/zh/) with JupyterLab's own interface in Chinese;
-# `make zh` regenerates that edition from the English notebooks and the catalogues in notebooks/zh/locale/.
+# What `make lab` opens is the learner edition (learner/en/: exercises to do, no solutions) in your
+# own working copy my-lessons/en/ (git-ignored, made on first use, tools/my_lessons.py); `make lab-zh`
+# does the same for the Chinese edition with JupyterLab's own interface in Chinese.
+# The instructor edition, notebooks/, is the source: `make zh` regenerates the Chinese edition
+# (notebooks/zh/) from it and the catalogues in notebooks/zh/locale/, then the learner edition of
+# both languages (`make learner` alone rebuilds only the learner edition).
 # All create the virtual environment in .venv first if it is missing or out of date.
-# README.md and README.zh.md give the plain commands for Windows: keep them in step with the recipes
-# below (tests/test_readme_commands.py compares them).
+# README.md, README.zh.md and docs/instructors*.md give the plain commands for Windows: keep them in
+# step with the recipes below (tests/test_readme_commands.py compares them).
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: lab lab-zh test test-fast zh figures notebooks
+.PHONY: lab lab-zh learner test test-fast zh figures notebooks
 
 $(VENV)/installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -18,16 +22,19 @@ $(VENV)/installed: requirements.txt pyproject.toml
 # Jupyter refuses to run as root (common in containers) unless told it may.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# The first line makes or updates my-lessons/en/ from learner/en/ without overwriting your work.
 # The repository is JupyterLab's root: by default it would be the notebook's folder, and the lessons'
-# figures (../figures/) would lie outside it and not show.
+# figures (../../figures/) would lie outside it and not show.
 lab: $(VENV)/installed
-	$(PYTHON) -m jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. notebooks/01_cross_correlation.ipynb
+	$(PYTHON) -m tools.my_lessons en
+	$(PYTHON) -m jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. my-lessons/en/01_cross_correlation.ipynb
 
 # lab-zh-settings/ holds the one setting that switches JupyterLab to Chinese; only this target uses it,
 # so `make lab` keeps its interface (and your own JupyterLab settings) as they are.
 lab-zh: $(VENV)/installed
+	$(PYTHON) -m tools.my_lessons zh
 	$(PYTHON) -m jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --LabApp.user_settings_dir=lab-zh-settings \
-		notebooks/zh/01_cross_correlation.ipynb
+		my-lessons/zh/01_cross_correlation.ipynb
 
 # Lint and format checks first (seconds), then every test and notebook on two workers;
 # --dist loadscope keeps each notebook's cells, and each test module, on one worker.
@@ -42,10 +49,17 @@ FAST := not (slow or browser or grading or nbgrader or notebooks)
 test-fast: $(VENV)/installed
 	$(PYTHON) -m pytest -m "$(FAST)"
 
-# Updates the catalogues (a changed English paragraph becomes fuzzy or untranslated), then writes
-# notebooks/zh/; `python -m tools.translation check` lists what is left to translate.
+# Updates the catalogues (a changed English paragraph becomes fuzzy or untranslated), writes
+# notebooks/zh/, then the learner edition of both languages: one command refreshes every generated
+# edition. `python -m tools.translation check` lists what is left to translate.
 zh: $(VENV)/installed
 	$(PYTHON) -m tools.translation
+	$(PYTHON) -m classroom learner
+
+# The learner edition alone: learner/en/ and learner/zh/ from notebooks/ and notebooks/zh/ (lesson
+# outputs kept, exercises as stubs with their visible checks, links rewritten for learner/).
+learner: $(VENV)/installed
+	$(PYTHON) -m classroom learner
 
 figures: $(VENV)/installed
 	$(PYTHON) figures/make_figures.py

@@ -1,12 +1,21 @@
-"""Classroom tools for the notebooks: release student versions, grade submissions.
+"""Classroom tools for the notebooks: release student versions, build the learner edition, grade.
 
-See "For instructors" in README.md (README.zh.md: "教师须知").
+See docs/instructors.md (docs/instructors.zh.md).
 
 python -m classroom release notebooks/ build/student/
+python -m classroom learner
 python -m classroom grade SUBMISSION.ipynb --instructor notebooks/NAME.ipynb
 """
 
 from .grade import Report, format_report, grade
-from .release import release, student_version
+from .release import learner_version, release, student_version, write_learner_edition
 
-__all__ = ["Report", "format_report", "grade", "release", "student_version"]
+__all__ = [
+    "Report",
+    "format_report",
+    "grade",
+    "learner_version",
+    "release",
+    "student_version",
+    "write_learner_edition",
+]

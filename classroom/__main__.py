@@ -1,7 +1,8 @@
-"""Command line: ``python -m classroom release …`` and ``python -m classroom grade …``.
+"""Command line: ``python -m classroom release …``, ``learner`` and ``grade …``.
 
 Exit status of ``grade`` (for a class: over all its submissions): 0 full marks, 1 graded below
-full marks, 2 bad arguments or unreadable notebooks.
+full marks, 2 bad arguments or unreadable notebooks. ``learner --check`` exits with 1 when the
+committed learner edition is not what a fresh build writes.
 """
 
 import argparse
@@ -11,7 +12,7 @@ from pathlib import Path
 
 from .batch import GLOB_CHARACTERS, find_submissions, grade_many
 from .grade import DEFAULT_MEMORY_LIMIT_GIB, format_report, grade
-from .release import release
+from .release import REPO, learner_edition_differences, release, write_learner_edition
 
 EXIT_FULL_MARKS, EXIT_NOT_FULL_MARKS, EXIT_USAGE = 0, 1, 2
 
@@ -28,6 +29,16 @@ def _parser():
     release_command.add_argument("source", help="folder of instructor notebooks, e.g. notebooks/")
     release_command.add_argument(
         "target", help="folder for the student notebooks, e.g. build/student/"
+    )
+
+    learner_command = commands.add_parser(
+        "learner",
+        help="write the learner edition (learner/en/, learner/zh/) from the instructor notebooks",
+    )
+    learner_command.add_argument(
+        "--check",
+        action="store_true",
+        help="write nothing; list the learner notebooks a fresh build would change (exit 1)",
     )
 
     grade_command = commands.add_parser(
@@ -113,6 +124,30 @@ def _is_class(args):
     )
 
 
+def _shown(path):
+    """``path`` from the repository root when it lies inside it."""
+    try:
+        return path.relative_to(REPO).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _learner(check):
+    """Build the learner edition (or, with ``check``, list what a build would change)."""
+    if check:
+        differ = learner_edition_differences()
+        for path in differ:
+            print(f"out of date: {_shown(path)}")
+        print("the learner edition is up to date" if not differ else "run: make learner")
+        return 1 if differ else 0
+    changed = write_learner_edition()
+    for path in changed:
+        print(f"{'wrote' if path.is_file() else 'deleted'} {_shown(path)}")
+    if not changed:
+        print("the learner edition is up to date")
+    return 0
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     try:
@@ -120,6 +155,8 @@ def main(argv=None):
             for path in release(args.source, args.target):
                 print(f"wrote {path}")
             return 0
+        if args.command == "learner":
+            return _learner(args.check)
         if _is_class(args):
             return _grade_class(args, args.submissions)
         report = grade(

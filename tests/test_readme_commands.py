@@ -1,10 +1,12 @@
 """The READMEs' commands are the ones the Makefile runs, and `make lab-zh` does what they say.
 
-Many learners work on Windows, where `make` is missing: README.md and README.zh.md give each
-recipe's plain equivalent in ```powershell blocks. Those lines must be exactly the Makefile's
-recipe lines with ``.venv/bin/python`` → ``.venv\\Scripts\\python``, ``python3`` → ``python``,
-``/`` → ``\\`` and without ``$(ALLOW_ROOT)`` (Windows has no root): a Makefile change that the
-READMEs miss fails here.
+Many learners work on Windows, where `make` is missing: README.md and README.zh.md (the learners'
+pages) and docs/instructors.md and docs/instructors.zh.md (the instructors' page) give each recipe's
+plain equivalent in ```powershell blocks. Those lines must be exactly the Makefile's recipe lines
+with ``.venv/bin/python`` → ``.venv\\Scripts\\python``, ``python3`` → ``python``, ``/`` → ``\\``
+and without ``$(ALLOW_ROOT)`` (Windows has no root): a Makefile change that the pages miss fails
+here. Every Makefile target is documented on one of the pages, their relative links resolve, and
+the Chinese pages have no line break between two Chinese characters (it shows as a space).
 """
 
 import json
@@ -22,9 +24,18 @@ from pathlib import Path
 
 import pytest
 
+from tools.translation import BREAK_IN_CHINESE
+
 REPO = Path(__file__).resolve().parents[1]
 MAKEFILE = REPO / "Makefile"
 READMES = ["README.md", "README.zh.md"]
+INSTRUCTOR_PAGES = ["docs/instructors.md", "docs/instructors.zh.md"]
+PAGES = READMES + INSTRUCTOR_PAGES
+# What each page must document: the learners' set-up on the READMEs, the rest for instructors.
+REQUIRED_TARGETS = {
+    **dict.fromkeys(READMES, {"lab", "test", "lab-zh"}),
+    **dict.fromkeys(INSTRUCTOR_PAGES, {"zh", "learner", "notebooks", "figures", "test-fast"}),
+}
 CODE_BLOCK = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
 SERVER_START_S = 60
 
@@ -82,17 +93,27 @@ def documented_make_targets(readme):
     }
 
 
-@pytest.mark.parametrize("readme", READMES)
-def test_every_make_command_in_the_readme_is_a_makefile_target(readme):
+@pytest.mark.parametrize("page", PAGES)
+def test_every_make_command_on_a_page_is_a_makefile_target(page):
     targets = set(makefile()[1])
-    documented = documented_make_targets(readme)
-    assert {"lab", "test", "lab-zh", "zh"} <= documented, f"{readme} documents {sorted(documented)}"
-    assert documented <= targets, f"{readme}: no Makefile target for {sorted(documented - targets)}"
+    documented = documented_make_targets(page)
+    assert REQUIRED_TARGETS[page] <= documented, f"{page} documents {sorted(documented)}"
+    assert documented <= targets, f"{page}: no Makefile target for {sorted(documented - targets)}"
 
 
-@pytest.mark.parametrize("readme", READMES)
-def test_windows_commands_are_exactly_what_the_makefile_runs(readme):
-    targets = [".venv/installed", *sorted(documented_make_targets(readme))]
+def test_every_makefile_target_is_documented_in_both_languages():
+    targets = {target for target in makefile()[1] if not target.endswith("/installed")}
+    for language in ("", ".zh"):
+        pages = [f"README{language}.md", f"docs/instructors{language}.md"]
+        documented = set().union(*map(documented_make_targets, pages))
+        assert documented == targets, f"{pages} leave out {sorted(targets - documented)}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_windows_commands_are_exactly_what_the_makefile_runs(page):
+    """The READMEs also give the three lines that create the environment."""
+    setup = [".venv/installed"] if page in READMES else []
+    targets = [*setup, *sorted(documented_make_targets(page))]
     expected = {
         windows_command(command)
         for target in targets
@@ -100,15 +121,15 @@ def test_windows_commands_are_exactly_what_the_makefile_runs(readme):
     } - {None}
     documented = {
         " ".join(line.split())
-        for body in code_blocks(readme, "powershell")
+        for body in code_blocks(page, "powershell")
         for line in body.splitlines()
         if line.strip()
     }
     assert not expected - documented, (
-        f"{readme} lacks the Windows commands {sorted(expected - documented)}"
+        f"{page} lacks the Windows commands {sorted(expected - documented)}"
     )
     assert not documented - expected, (
-        f"{readme}: no Makefile recipe runs {sorted(documented - expected)}"
+        f"{page}: no Makefile recipe runs {sorted(documented - expected)}"
     )
 
 
@@ -120,12 +141,45 @@ def test_the_windows_translation_of_a_recipe():
     assert windows_command("touch .venv/installed") is None
 
 
-def test_the_readmes_link_each_other_and_the_chinese_edition():
-    english = (REPO / "README.md").read_text(encoding="utf-8")
-    chinese = (REPO / "README.zh.md").read_text(encoding="utf-8")
+def test_the_pages_link_each_other_and_the_chinese_edition():
+    english, chinese = ((REPO / page).read_text(encoding="utf-8") for page in READMES)
     assert "(README.zh.md)" in english.split("\n## ")[0], "README.md links README.zh.md at the top"
     assert "(README.md)" in chinese.split("\n## ")[0], "README.zh.md links README.md at the top"
-    assert "(notebooks/zh/" in english and "(notebooks/zh/" in chinese
+    assert "(learner/zh/" in english.split("\n## ")[0] and "(learner/zh/" in chinese
+    assert "(docs/instructors.md)" in english and "(docs/instructors.zh.md)" in chinese
+    english, chinese = ((REPO / page).read_text(encoding="utf-8") for page in INSTRUCTOR_PAGES)
+    assert "(instructors.zh.md)" in english.split("\n## ")[0]
+    assert "(instructors.md)" in chinese.split("\n## ")[0]
+    assert "(../README.md)" in english and "(../README.zh.md)" in chinese
+
+
+def test_the_readmes_introduce_d2l_once_with_its_link():
+    english, chinese = ((REPO / page).read_text(encoding="utf-8") for page in READMES)
+    assert english.count("*Dive into Deep Learning* (d2l, [https://d2l.ai](https://d2l.ai))") == 1
+    assert english.index("(d2l, [https://d2l.ai]") < english.index("d2l's")
+    assert chinese.count("《动手学深度学习》（d2l，[https://zh.d2l.ai](https://zh.d2l.ai)") == 1
+
+
+# A markdown link or image target outside code: `](target)`.
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+CODE = re.compile(r"```.*?```|`[^`\n]*`", re.DOTALL)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_relative_links_on_the_pages_resolve(page):
+    path = REPO / page
+    for target in LINK.findall(CODE.sub("", path.read_text(encoding="utf-8"))):
+        if re.match(r"^[a-z]+:|^#", target):
+            continue
+        assert (path.parent / target.split("#")[0]).exists(), f"{page}: {target} is missing"
+
+
+@pytest.mark.parametrize("page", [page for page in PAGES if ".zh." in page])
+def test_no_line_break_between_chinese_characters(page):
+    """Chromium shows such a break as a space inside a Chinese sentence; one line per paragraph."""
+    text = CODE.sub("", (REPO / page).read_text(encoding="utf-8"))
+    breaks = [match[0][-12:] for match in BREAK_IN_CHINESE.finditer(text)]
+    assert not breaks, f"{page}: line breaks between Chinese characters after {breaks}"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -133,9 +187,19 @@ def test_the_readmes_link_each_other_and_the_chinese_edition():
 # --------------------------------------------------------------------------------------------------
 
 
-def test_make_lab_does_not_choose_the_interface_language():
-    (lab,) = recipe_commands("lab", allow_root="")
+def test_make_lab_opens_the_learner_edition_in_its_own_copy_in_the_default_language():
+    copy, lab = recipe_commands("lab", allow_root="")
+    assert copy == ".venv/bin/python -m tools.my_lessons en"
+    assert lab.endswith(" my-lessons/en/01_cross_correlation.ipynb")
+    assert (REPO / "learner" / "en" / "01_cross_correlation.ipynb").is_file()
     assert "user_settings_dir" not in lab and "JUPYTERLAB_SETTINGS_DIR" not in lab
+
+
+def test_make_lab_zh_opens_the_chinese_learner_edition_in_its_own_copy():
+    copy, lab = recipe_commands("lab-zh", allow_root="")
+    assert copy == ".venv/bin/python -m tools.my_lessons zh"
+    assert lab.endswith(" my-lessons/zh/01_cross_correlation.ipynb")
+    assert (REPO / "learner" / "zh" / "01_cross_correlation.ipynb").is_file()
 
 
 def free_port():
@@ -165,10 +229,15 @@ def wait_for_server(process, url):
 
 @pytest.fixture()
 def lab_zh(tmp_path):
-    """JupyterLab started as `make lab-zh` starts it, on 127.0.0.1 with a token: (url, token)."""
+    """JupyterLab started as `make lab-zh` starts it, on 127.0.0.1 with a token: (url, token).
+
+    The recipe's first line, which makes the learner's copy in my-lessons/zh/, is not run here (a
+    test must not touch a learner's work): JupyterLab opens the notebook that line would copy,
+    learner/zh/01_cross_correlation.ipynb, which lies as deep.
+    """
     allow_root = "--allow-root" if hasattr(os, "geteuid") and os.geteuid() == 0 else ""
-    (command,) = recipe_commands("lab-zh", allow_root)
-    arguments = shlex.split(command)
+    _, command = recipe_commands("lab-zh", allow_root)
+    arguments = shlex.split(command.replace(" my-lessons/zh/", " learner/zh/"))
     assert arguments[:4] == [".venv/bin/python", "-m", "jupyter", "lab"], command
     port, token = free_port(), secrets.token_hex(16)
     process = subprocess.Popen(
@@ -194,7 +263,7 @@ def test_make_lab_zh_opens_the_chinese_edition_in_a_chinese_jupyterlab(lab_zh):
     plugin = "@jupyterlab/translation-extension:plugin"
     _, settings = get(f"{url}/lab/api/settings/{plugin}?token={token}")
     assert json.loads(settings)["settings"]["locale"] == "zh_CN"
-    notebook = "notebooks/zh/01_cross_correlation.ipynb"
+    notebook = "learner/zh/01_cross_correlation.ipynb"
     assert get(f"{url}/api/contents/{notebook}?content=0&token={token}")[0] == 200
     status, _ = get(f"{url}/files/figures/cross_correlation.png?token={token}")
     assert status == 200, "the lessons' figures must lie inside JupyterLab's root"
