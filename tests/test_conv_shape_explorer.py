@@ -146,7 +146,7 @@ def test_controls_are_bounded_and_tagged(explorer):
         control.value = high + 5
         assert control.value == high  # a slider clamps to its bounds
     assert isinstance(explorer.ui, widgets.Box)
-    assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in explorer._repr_mimebundle_()[0]
 
 
 @pytest.mark.parametrize(

@@ -235,7 +235,7 @@ def test_css_classes_for_the_browser_test(editor):
 
 
 def test_displays_as_its_widget_tree(editor):
-    bundle = editor._repr_mimebundle_()
+    bundle, _ = editor._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == editor.ui.model_id
 
 

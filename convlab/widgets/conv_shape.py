@@ -285,6 +285,8 @@ class ConvShapeExplorer(LessonWidget):
     ``drawing_png`` (PNG bytes of the drawing, also in ``drawing.value``).
     """
 
+    NAME = "Output-shape explorer"
+    LIVE = "move the sliders, or play the window through every position"
     LIMITS = {"input_size": (1, 12), "kernel_size": (1, 7), "padding": (0, 3), "stride": (1, 4)}
 
     def __init__(self, input_size=8, kernel_size=3, padding=1, stride=2):
@@ -341,6 +343,7 @@ class ConvShapeExplorer(LessonWidget):
         except ValueError:
             self.output_size = self.Y = None
             self.shape_text = self.output_text.value = ""
+            self._shape_lines = []
             self.message = (
                 f"The {k}×{k} kernel is larger than the padded input "
                 f"{n} + 2·{p} = {n + 2 * p}: make the kernel smaller or add padding."
@@ -349,6 +352,7 @@ class ConvShapeExplorer(LessonWidget):
             formula = f"output size = floor(({n} + 2·{p} − {k}) / {s}) + 1"
             worked = f"= floor({n + 2 * p - k} / {s}) + 1 = {self.output_size}"
             self.shape_text = f"{formula} {worked}"
+            self._shape_lines = [formula, worked]
             self.output_text.value = f"<b>{formula}<br>{worked}</b>"
             self.message = ""
             self.Y = cross_correlate(self._padded_input(), self.K, s, self.output_size)
@@ -381,3 +385,22 @@ class ConvShapeExplorer(LessonWidget):
         products = window_products(self._padded_input(), self.K, i, j, self.stride.value)
         self.window_text = written_sum(i, j, products)
         self.window_html.value = f"<b>{html.escape(self.window_text)}</b>"
+
+    def _setting(self):
+        return tuple(
+            c.value for c in (self.input_size, self.kernel_size, self.padding, self.stride)
+        )
+
+    def state_line(self):
+        n, k, p, s = self._setting()
+        out = self.output_size
+        result = f"output {out}×{out}" if out else "the kernel does not fit"
+        return f"input {n}×{n}, kernel {k}×{k}, padding {p}, stride {s} → {result}"
+
+    def picture_lines(self):
+        n, k, p, s = self._setting()
+        settings = f"input n = {n}, kernel k = {k}, padding p = {p}, stride s = {s}"
+        return [settings, *self._shape_lines, self.window_text, ("error", self.message)]
+
+    def main_picture(self):
+        return self.drawing_png

@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from convlab.data import check_labels
 from convlab.plotting import write_values
 from convlab.widgets.base import LessonWidget
+from convlab.widgets.still import matrix_lines
 from convlab.widgets.window_inspector import WindowInspector
 from helpers import check_choice, check_tensor, classic_kernels, corr2d_vectorized, edge_image
 
@@ -166,6 +167,9 @@ class KernelEditor(LessonWidget):
     Computed state: ``kernel`` (size×size tensor read from the cells), ``image`` (h×w input shown),
     ``feature_map`` ((h−k+1)×(w−k+1)), ``relu_map``, ``redraw_count``, ``figure_png`` (PNG bytes).
     """
+
+    NAME = "Kernel editor"
+    LIVE = "type a kernel, and point at the feature map to see each pixel's window and products"
 
     def __init__(self, images=None, labels=None, classes=None, preset="Sobel x", size=3):
         self._images, self._labels, self._classes = check_editor_images(images, labels, classes)
@@ -330,3 +334,23 @@ class KernelEditor(LessonWidget):
             f"kernel sum {kernel.sum().item():.3g} (the response to a flat patch of brightness 1)"
         )
         self.redraw_count += 1
+
+    def _image_name(self):
+        return self._image_title().removeprefix("input: ")
+
+    def state_line(self):
+        k, (h, w) = self.size.value, self.feature_map.shape
+        kernel = f"{self.preset.value} kernel ({k}×{k})"
+        return f"{kernel} on the {self._image_name()} → feature map {h}×{w}"
+
+    def picture_lines(self):
+        k = self.size.value
+        return [
+            f"kernel {k}×{k}, preset: {self.preset.value}",
+            *matrix_lines(self.kernel),
+            f"image: {self._image_name()}",
+            *self.summary.value.split("; "),  # the map's range; the kernel's sum
+        ]
+
+    def main_picture(self):
+        return self.figure_png

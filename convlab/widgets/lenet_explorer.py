@@ -13,11 +13,13 @@ import ipywidgets as widgets
 import numpy as np
 import torch
 import traitlets
+from PIL import Image, ImageDraw
 from torch import nn
 
 from convlab.training import predict_probabilities
 from convlab.widgets.base import LessonWidget, int_control
 from convlab.widgets.client import JS_DIR, float32_bytes
+from convlab.widgets.still import INK, font, grey_pixels, text_width, tile
 from helpers import check_int, check_tensor, prepare_drawing, standardize
 
 SHOWN_LAYERS = (nn.Conv2d, nn.AvgPool2d, nn.MaxPool2d)
@@ -179,6 +181,84 @@ def ink_from_bytes(drawing, size=PAD_SIZE):
     ).float()
 
 
+# The still picture's layout, in pixels, as js/lenet_explorer.js lays out the live view.
+INPUT_SCALE = 6  # picture pixels per input pixel
+MAP_HEIGHT, MAPS_WIDTH, MAP_GAP = 56, 740, 3  # a map at most 56 high; a layer's row this wide
+LAYER_TITLE_WIDTH, PANEL_GAP, TITLE_HEIGHT = 104, 28, 22
+BAR_WIDTH, BAR_HEIGHT, ROW_HEIGHT = 120, 13, 17
+BAR, BEST_BAR, BORDER = (158, 202, 225), (31, 119, 180), (136, 136, 136)
+
+
+def map_scale(channels, height, width):
+    """Picture pixels per map pixel, as the view's mapScale: maps at most MAP_HEIGHT high and all
+    of a layer's maps in one MAPS_WIDTH row, but at least 1 (a layer too wide then wraps)."""
+    fit = (MAPS_WIDTH - MAP_GAP * (channels - 1)) // (channels * width)
+    return max(1, min(MAP_HEIGHT // height, fit))
+
+
+def _probability_columns(classes):
+    """x offsets of the bars and of the values' right edge in the probability panel."""
+    bars = max(text_width(name, "bold", 13) for name in classes) + 8
+    return round(bars), round(bars + BAR_WIDTH + 8 + text_width("100.0 %", "bold", 13))
+
+
+def _draw_probabilities(draw, probabilities, classes, x, y):
+    """One row per class: its name, a bar as long as its probability, the probability in %; the
+    most probable class bold, its bar dark blue."""
+    best = int(np.argmax(probabilities))
+    bars, right = (x + offset for offset in _probability_columns(classes))
+    for c, (name, p) in enumerate(zip(classes, probabilities)):
+        face, top = ("bold" if c == best else "plain"), y + c * ROW_HEIGHT
+        draw.text((x, top), name, font=font(face, 13), fill=INK)
+        if length := round(BAR_WIDTH * p):
+            colour = BEST_BAR if c == best else BAR
+            draw.rectangle((bars, top + 2, bars + length - 1, top + 1 + BAR_HEIGHT), fill=colour)
+        value = f"{100 * p:.1f} %"
+        draw.text((right - text_width(value, face, 13), top), value, font=font(face, 13), fill=INK)
+
+
+def _layer_rows(fmap):
+    """How many maps of a C×H×W layer fit in one row, and the layer's scale."""
+    channels, height, width = fmap.shape
+    scale = map_scale(channels, height, width)
+    per_row = max(1, (MAPS_WIDTH + MAP_GAP) // (width * scale + MAP_GAP))
+    return min(per_row, channels), scale
+
+
+def still_view(image, probabilities, classes, titles, maps):
+    """A PIL image of the explorer's view as the browser draws it, without the drawing pad: the
+    28×28 input, the class probabilities, and each shown layer's maps (one grey scale per layer,
+    so its maps compare). image: 28×28 in [0, 1]; probabilities: 10 floats; titles: one
+    'conv 1 · 6×28×28' per layer; maps: one C×H×W tensor per layer."""
+    input_title = f"What the network receives ({IMAGE_SIZE}×{IMAGE_SIZE})"
+    input_width = max(IMAGE_SIZE * INPUT_SCALE, round(text_width(input_title, "bold", 14)))
+    bars_x = input_width + PANEL_GAP
+    layout = [_layer_rows(fmap) for fmap in maps]
+    heights = [
+        max(-(-fmap.shape[0] // per_row) * (fmap.shape[1] * scale + MAP_GAP), 40) + 8
+        for fmap, (per_row, scale) in zip(maps, layout)
+    ]
+    top_height = TITLE_HEIGHT + max(IMAGE_SIZE * INPUT_SCALE, len(classes) * ROW_HEIGHT) + 16
+    width = max(LAYER_TITLE_WIDTH + MAPS_WIDTH, bars_x + _probability_columns(classes)[1])
+    canvas = Image.new("RGB", (width, top_height + sum(heights)), "white")
+    draw = ImageDraw.Draw(canvas)
+    draw.text((0, 0), input_title, font=font("bold", 14), fill=INK)
+    side = IMAGE_SIZE * INPUT_SCALE
+    canvas.paste(Image.fromarray(grey_pixels(image, 0.0, 1.0, INPUT_SCALE)), (0, TITLE_HEIGHT))
+    draw.rectangle((0, TITLE_HEIGHT, side - 1, TITLE_HEIGHT + side - 1), outline=BORDER)
+    draw.text((bars_x, 0), "Class probabilities", font=font("bold", 14), fill=INK)
+    _draw_probabilities(draw, probabilities, classes, bars_x, TITLE_HEIGHT)
+    y = top_height
+    for title, fmap, (per_row, scale), height in zip(titles, maps, layout, heights):
+        draw.multiline_text(
+            (0, y), title.replace(" · ", "\n"), font=font("bold", 13), fill=INK, spacing=4
+        )
+        pixels = grey_pixels(fmap.numpy(), fmap.min().item(), fmap.max().item(), scale)
+        canvas.paste(Image.fromarray(tile(pixels, per_row, MAP_GAP)), (LAYER_TITLE_WIDTH, y))
+        y += height
+    return canvas
+
+
 class LeNetView(anywidget.AnyWidget):
     """The browser side of ``LeNetExplorer``: everything drawn, nothing computed.
 
@@ -222,6 +302,9 @@ class LeNetExplorer(LessonWidget):
     ``fields`` (per layer, H×W×4 receptive-field boxes: top, left, height, width), ``pointed_text``
     (what the view says about the value under the mouse), ``message``.
     """
+
+    NAME = "LeNet explorer"
+    LIVE = "choose a test image or draw one, and point at a feature map to see its receptive field"
 
     def __init__(self, net, data, image_class=0, index=0):
         check_explorer_data(data)
@@ -356,4 +439,25 @@ class LeNetExplorer(LessonWidget):
         return (
             f"{title}, map {channel}, ({row}, {col}) = {value:.3f}; receptive field: input rows "
             f"{top}–{top + height - 1}, columns {left}–{left + width - 1} ({height}×{width})"
+        )
+
+    def _answer(self):
+        """'Ankle boot, 97.3 %': the most probable class and its probability."""
+        best = int(self.probabilities.argmax())
+        return f"{self.data.classes[best]}, {100 * self.probabilities[best].item():.1f} %"
+
+    def state_line(self):
+        return f"{self.view.caption} → most probable: {self._answer()}"
+
+    def picture_lines(self):
+        return [
+            self.view.caption,
+            f"most probable class: {self._answer()}",
+            ("error", self.message),
+        ]
+
+    def main_picture(self):
+        titles = [layer["title"] for layer in self.view.layers]
+        return still_view(
+            self.image, self.probabilities.tolist(), self.data.classes, titles, self.maps
         )

@@ -156,6 +156,8 @@ class PoolingExplorer(LessonWidget):
     (PNG bytes, also in ``output.value``).
     """
 
+    NAME = "Pooling explorer"
+    LIVE = "change the window, stride, padding and mode, or play the window through the positions"
     MAX_POOL_SIZE, MAX_STRIDE, MAX_PADDING = 8, 8, 4
 
     def __init__(self, images=None, pool_size=2, stride=2, padding=0, mode="max"):
@@ -260,3 +262,26 @@ class PoolingExplorer(LessonWidget):
             padded, i, j, self.pool_size.value, self.stride.value, mode
         )
         self.window_html.value = f"<b>{html.escape(self.window_text)}</b>"
+
+    def _setting(self):
+        k, s, q = self.pool_size.value, self.stride.value, self.padding.value
+        return f"{k}×{k} {self.mode.value} pooling, stride {s}, padding {q}"
+
+    def state_line(self):
+        if self.pooled is None:
+            result = f"no output: {self.message}"
+        else:
+            result = f"output {self.pooled.shape[0]}×{self.pooled.shape[1]}"
+        return f"{self._setting()} on the {self.image.value} → {result}"
+
+    def picture_lines(self):
+        return [
+            f"image: {self.image.value}",
+            self._setting(),
+            self.shape_text,
+            self.window_text,
+            ("error", self.message),
+        ]
+
+    def main_picture(self):
+        return self.output_png
