@@ -1,7 +1,7 @@
-"""Benchmarks for notebook 05.
+"""Benchmarks for lessons 05 and 06.
 
     python benchmarks/benchmark.py throughput [--epochs 3] [--device auto|cpu|cuda|mps]
-        Trains the seed LeNet for the same epochs, in one run on one device, with (a)
+        Trains the notes' LeNet for the same epochs, in one run on one device, with (a)
         helpers.train under EARLIER_RECIPE, once with its batch 64 and once with d2l's batch 256,
         and (b)
         a d2l-style loop (torchvision dataset + ToTensor + DataLoader, batch 256, plain SGD lr 0.9,
@@ -9,14 +9,15 @@
         ratio and the test accuracy each reached. Wall time covers everything after the data is
         loaded, per-epoch evaluation included.
 
-    python benchmarks/benchmark.py variants [--only seed lenet5 modern] [--recipe NAME]
-                                            [--seeds 0 1 2] [--device ...] [--json FILE]
+    python benchmarks/benchmark.py variants [--only notes lenet5 modern] [--recipe NAME]
+                                            [--augment] [--seeds 0 1 2] [--device ...]
+                                            [--json FILE]
         Trains each LeNet variant with its recipe (RECIPES below; --recipe NAME: all with NAME's
-        recipe, as in table A of notebook 05) through helpers.train and prints
-        test accuracy (each seed's and their mean; --seeds, default 0 1 2), parameter count and
-        median wall time; adds them to the JSON file that notebook 05
-        reads (notebooks/results/results.json: lesson data, kept beside the lessons), so
-        variants can run as separate processes.
+        recipe, as in table A of lesson 06; --augment adds random flips and 2-pixel shifts to
+        the recipe, table C) through helpers.train and prints test accuracy (each seed's and
+        their mean; --seeds, default 0 1 2), parameter count and median wall time; adds them to
+        the JSON file that lesson 06 reads (notebooks/results/results.json: lesson data, kept
+        beside the lessons), so variants can run as separate processes.
 
     --threads N sets torch's CPU threads (default: torch's choice, one per core).
 
@@ -39,8 +40,8 @@ import helpers
 from convlab.data import find_or_fetch_root
 
 DEFAULT_JSON = "notebooks/results/results.json"
-# The seed recipe before the lesson's (0.8986 after 10 epochs): batch 64, peak lr 0.15, momentum
-# cycling 0.95 → 0.85 → 0.95, contiguous tensors. The throughput comparison and the
+# The notes' network's recipe before the lesson's (0.8986 after 10 epochs): batch 64, peak lr
+# 0.15, momentum cycling 0.95 → 0.85 → 0.95, contiguous tensors. The throughput comparison and the
 # time-to-accuracy race still run it, so their stored figures stay comparable.
 EARLIER_RECIPE = dict(epochs=10, batch_size=64, lr=0.15, momentum=(0.85, 0.95), channels_last=False)
 # Each variant's training recipe: the keyword arguments of helpers.train, every one spelled out
@@ -140,7 +141,7 @@ def throughput(args, data, device):
     root = find_or_fetch_root(None)
     d2l_acc, d2l_s = timed(lambda: d2l_train(helpers.lenet("notes"), root, args.epochs, device))
     print(
-        f"seed LeNet, {args.epochs} epochs on {len(data.train_images)} images, device {device}, "
+        f"notes' LeNet, {args.epochs} epochs on {len(data.train_images)} images, device {device}, "
         f"{torch.get_num_threads()} threads"
     )
     for name, seconds, accuracy in rows + [("d2l-style loop, batch 256", d2l_s, d2l_acc)]:
@@ -155,6 +156,8 @@ def variants(args, data, device):
     results = {}
     for variant in args.only:
         recipe = RECIPES[args.recipe or variant]
+        if args.augment:  # the same recipe with random flips and 2-pixel shifts
+            recipe = {**recipe, "augment": True}
         accuracies, times = [], []
         for seed in args.seeds:  # the seed draws the initial weights and the shuffling
             torch.manual_seed(seed)
@@ -188,7 +191,9 @@ def variants(args, data, device):
         }
         table.update(
             command=f"python benchmarks/benchmark.py variants --device {args.device}"
+            + (f" --only {' '.join(args.only)}" if args.only != list(RECIPES) else "")
             + (f" --recipe {args.recipe}" if args.recipe else "")
+            + (" --augment" if args.augment else "")
             + (f" --threads {args.threads}" if args.threads else "")
             + f" --seeds {' '.join(map(str, args.seeds))}"
             + (f" --json {args.json}" if args.json != DEFAULT_JSON else ""),
@@ -217,7 +222,12 @@ def main():
     parser.add_argument(
         "--recipe",
         choices=list(RECIPES),
-        help="train every variant with this variant's recipe (seed: table A of notebook 05)",
+        help="train every variant with this variant's recipe (notes: table A of lesson 06)",
+    )
+    parser.add_argument(
+        "--augment",
+        action="store_true",
+        help="variants: add random flips and 2-pixel shifts to the recipe (augment=True)",
     )
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument(

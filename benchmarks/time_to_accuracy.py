@@ -1,26 +1,28 @@
-"""Time to accuracy: how long until the seed LeNet is good, in wall-clock seconds.
+"""Time to accuracy: how long until the notes' LeNet is good, in wall-clock seconds.
 
     python benchmarks/time_to_accuracy.py [--epochs 10] [--device auto|cpu|cuda|mps]
-                                          [--threads N] [--runs d2l seed fast]
+                                          [--threads N] [--runs d2l before notes fast]
                                           [--json FILE] [--plot FILE]
 
-Trains the seed LeNet in one process on one device, one run after the other:
+Trains the notes' LeNet (helpers.lenet("notes")) in one process on one device, one run after
+the other:
 
-    d2l     the d2l-style loop (torchvision dataset + ToTensor + DataLoader with 4 workers, batch
-            256, plain SGD lr 0.9, Xavier init; ``d2l_train`` in benchmark.py), --epochs epochs;
-    before  helpers.train with the earlier seed recipe (EARLIER_RECIPE in benchmark.py: batch 64,
-            peak lr 0.15, momentum cycling 0.95 → 0.85 → 0.95, contiguous tensors), 10 epochs;
-    seed    helpers.train with the lesson's recipe (its defaults, helpers.LESSON_RECIPE), 10 epochs;
-    fast    helpers.train with FAST_RECIPE below, a short schedule built to get good fast.
+    d2l     d2l's loop on the notes' network (torchvision dataset + ToTensor + DataLoader with 4
+            workers, batch 256, plain SGD lr 0.9, Xavier init; ``d2l_train`` in benchmark.py),
+            --epochs epochs;
+    before  helpers.train with an earlier, slower recipe (EARLIER_RECIPE in benchmark.py: batch
+            64, peak lr 0.15, momentum cycling 0.95 → 0.85 → 0.95, contiguous tensors), 10 epochs;
+    notes   helpers.train with the lesson's recipe (its defaults, helpers.LESSON_RECIPE), 10 epochs;
+    fast    helpers.train with FAST_RECIPE below, a one-epoch recipe built to get good fast.
 
 Every run evaluates the whole test set after every epoch; its clock starts once the data set is
 in memory and runs through training and evaluation. The script prints, per run, the seconds
-until the test accuracy first reached (a) the d2l-style loop's final accuracy, measured in this
+until the test accuracy first reached (a) d2l's loop's final accuracy, measured in this
 run, and (b) 0.88 and 0.90 ("not reached in N epochs" otherwise), the ratios to the d2l-style
 loop, and the arithmetic rate: multiply-adds (MACs; one MAC = 2 FLOPs) counted from the layers,
 per second, as a fraction of the device's peak (its derivation printed). It writes every run's
 per-epoch history to --json (default notebooks/results/time_to_accuracy.json: lesson data, which
-notebook 05 reads) and
+lesson 06 reads) and
 a plot of test accuracy against wall time to --plot (default benchmarks/time_to_accuracy.png).
 
 Nothing is read back from the device per batch; the figures need no GPU, and ``--device cuda``
@@ -50,12 +52,14 @@ from convlab.data import find_or_fetch_root  # noqa: E402
 # Built for getting good fast, not for the 10-epoch end point: the one-cycle schedule in one epoch.
 FAST_RECIPE = dict(epochs=1, batch_size=128, lr=0.8, momentum=(0.9, 0.9), channels_last=True)
 TARGETS = (0.88, 0.90)
+# The labels lesson 06 prints and the plot's legend shows.
 RUNS = {
-    "d2l": "d2l-style loop",
-    "before": "helpers.train, earlier recipe",
-    "notes": "helpers.train, the lesson's recipe",
-    "fast": "helpers.train, fast recipe",
+    "d2l": "d2l's loop on the notes' network",
+    "before": "an earlier, slower recipe (batch 64, peak lr 0.15)",
+    "notes": "the lesson's recipe",
+    "fast": "a one-epoch recipe",
 }
+WIDTH = max(map(len, RUNS.values()))
 TRAIN_RECIPES = {"before": EARLIER_RECIPE, "notes": helpers.LESSON_RECIPE, "fast": FAST_RECIPE}
 DEFAULT_JSON = "notebooks/results/time_to_accuracy.json"
 DEFAULT_PLOT = "benchmarks/time_to_accuracy.png"
@@ -274,31 +278,35 @@ def report(results):
     runs, d2l = results["runs"], results["runs"].get("d2l")
     targets = results["targets"]
     print(
-        f"\nseed LeNet, {results['train_size']} training / {results['test_size']} test images, "
+        f"\nthe notes' LeNet, {results['train_size']} training / {results['test_size']} test "
+        f"images, "
         f"device {results['device']}, {results['threads']} torch thread(s), "
         f"load average {results['load_before']} before, {results['load_after']} after"
     )
-    header = f"{'run':28s} {'epochs':>6s} {'final acc':>9s} {'total s':>8s} {'median epoch s':>14s}"
+    header = (
+        f"{'run':{WIDTH}s} {'epochs':>6s} {'final acc':>9s} {'total s':>8s} {'median epoch s':>14s}"
+    )
     print(header)
     for name, run in runs.items():
         print(
-            f"{RUNS[name]:28s} {run['epochs']:6d} {run['test_acc'][-1]:9.4f} "
+            f"{RUNS[name]:{WIDTH}s} {run['epochs']:6d} {run['test_acc'][-1]:9.4f} "
             f"{run['total_seconds']:8.1f} {statistics.median(run['epoch_seconds']):14.2f}"
         )
     print("\nseconds until the test accuracy first reached …")
     names = [
         f"{t:.4f} (d2l, {d2l['epochs']} ep.)" if k == "d2l" else f"{t:.2f}" for k, t in targets
     ]
-    print(f"{'run':28s} " + " ".join(f"{n:>26s}" for n in names))
+    print(f"{'run':{WIDTH}s} " + " ".join(f"{n:>26s}" for n in names))
     for name, run in runs.items():
-        print(f"{RUNS[name]:28s} " + " ".join(f"{_reached_text(run, t):>26s}" for _, t in targets))
+        reached = " ".join(f"{_reached_text(run, t):>26s}" for _, t in targets)
+        print(f"{RUNS[name]:{WIDTH}s} {reached}")
     for name, ratio in results["ratios"].items():
         print(f"  {RUNS[name]}: {ratio}")
     if "notes_vs_before" in results:
         speedup = results["notes_vs_before"]
         print(
             f"  lesson recipe vs earlier recipe: {speedup['total']:.2f}× faster over "
-            f"{runs['seed']['epochs']} epochs ({speedup['median_epoch']:.2f}× per median epoch), "
+            f"{runs['notes']['epochs']} epochs ({speedup['median_epoch']:.2f}× per median epoch), "
             f"test accuracy {speedup['test_acc'][1]:.4f} vs {speedup['test_acc'][0]:.4f}"
         )
     peak = results["peak"]
@@ -313,7 +321,7 @@ def report(results):
     )
     for name, run in runs.items():
         rate = run["macs_per_s"]
-        line = f"  {RUNS[name]:28s} {rate / 1e9:6.2f} G MAC/s = {2 * rate / 1e9:6.2f} GFLOP/s"
+        line = f"  {RUNS[name]:{WIDTH}s} {rate / 1e9:6.2f} G MAC/s = {2 * rate / 1e9:6.2f} GFLOP/s"
         if peak.get("peak_macs_per_s"):
             line += (
                 f" = {rate / peak['peak_macs_per_s']:6.1%} of the machine's peak, "
@@ -325,7 +333,7 @@ def report(results):
 
 
 def ratios(runs, targets):
-    """Per run: how many times sooner than the d2l-style loop it reached each target."""
+    """Per run: how many times sooner than d2l's loop it reached each target."""
     d2l = runs.get("d2l")
     out = {}
     for name, run in runs.items():
@@ -338,7 +346,7 @@ def ratios(runs, targets):
             if mine and theirs:
                 parts.append(f"{theirs[0] / mine[0]:.1f}× sooner to {label}")
             elif mine:
-                parts.append(f"{label} in {mine[0]:.1f} s, never by the d2l-style loop")
+                parts.append(f"{label} in {mine[0]:.1f} s, never by d2l's loop")
         out[name] = "; ".join(parts) if parts else "no target reached"
     return out
 
@@ -356,7 +364,7 @@ def main():
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--epochs", type=int, default=10, help="epochs of the d2l-style loop")
+    parser.add_argument("--epochs", type=int, default=10, help="epochs of d2l's loop")
     parser.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--runs", nargs="+", default=list(RUNS), choices=list(RUNS))
@@ -417,16 +425,16 @@ def main():
     }
     results["ratios"] = ratios(runs, targets)
     if {"before", "notes"} <= set(runs):
-        before, seed = runs["before"], runs["notes"]
+        before, notes = runs["before"], runs["notes"]
         results["notes_vs_before"] = dict(
-            total=before["total_seconds"] / seed["total_seconds"],
+            total=before["total_seconds"] / notes["total_seconds"],
             median_epoch=statistics.median(before["epoch_seconds"])
-            / statistics.median(seed["epoch_seconds"]),
-            test_acc=(before["test_acc"][-1], seed["test_acc"][-1]),
+            / statistics.median(notes["epoch_seconds"]),
+            test_acc=(before["test_acc"][-1], notes["test_acc"][-1]),
         )
     report(results)
     if args.json:
-        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+        Path(args.json).write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     if args.plot:
         plot(results, args.plot)
 

@@ -180,11 +180,11 @@ def plot_time_to_accuracy(results):
     for run in results["runs"].values():
         ax.plot(run["elapsed"], run["test_acc"], marker="o", label=run["label"])
     for key, target in results["targets"]:
-        label = "d2l's final accuracy" if key == "d2l" else None
+        label = "d2l's loop's final accuracy" if key == "d2l" else None
         ax.axhline(target, color="gray", linestyle="--" if key == "d2l" else ":", lw=1, label=label)
     ax.set(xlabel="wall time (s)", ylabel="test accuracy", ylim=(0.6, 0.92))
     ax.set_title(
-        f"Seed LeNet on Fashion-MNIST, {results['device']}, {results['threads']} thread(s)"
+        f"The notes' LeNet on Fashion-MNIST, {results['device']}, {results['threads']} thread(s)"
     )
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")

@@ -11,7 +11,7 @@ in a course folder:
 * ``nbgrader autograde`` gives the same per-exercise scores as ``classroom grade`` for a full, an
   empty and a half-solved submission of the notebooks in AUTOGRADED. The others are left out to
   keep ``make test`` within its time budget (a full autograde of 05 trains LeNet for minutes per
-  submission); ``CLASSROOM_NBGRADER_ALL=1`` compares all five (see the README).
+  submission); ``CLASSROOM_NBGRADER_ALL=1`` compares all six (see the README).
 """
 
 import json
@@ -83,7 +83,7 @@ def nbgrader(python, course, *args):
     return done
 
 
-ASSIGNMENT = "lessons"  # one assignment holding all five notebooks: one generate_assignment
+ASSIGNMENT = "lessons"  # one assignment holding all six notebooks: one generate_assignment
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ NOTEBOOK_NAMES = [
     "03_multichannel_convolution",
     "04_pooling",
     "05_lenet",
+    "06_inside_lenet",
 ]
 
 
