@@ -322,7 +322,8 @@ def _xavier_init(net):
 
     Xavier (Glorot and Bengio, 2010) draws weights with variance 2 / (fan_in + fan_out), which keeps
     the variance of the signals (forward) and of the gradients (backward) about the same from layer
-    to layer. d2l's ``train_ch6`` initialises its LeNet the same way.
+    to layer. d2l's ``train_ch6`` draws its LeNet's weights the same way (``xavier_uniform_``) but
+    keeps PyTorch's default biases (uniform in ±1/sqrt(fan_in)); these are zero here.
     """
     for layer in net.modules():
         if isinstance(layer, (nn.Conv2d, nn.Linear)):

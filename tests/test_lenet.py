@@ -1,5 +1,6 @@
 """Tests of helpers.lenet and helpers.train on small slices of the real Fashion-MNIST."""
 
+import importlib.util
 import json
 
 import pytest
@@ -351,3 +352,44 @@ def test_the_lessons_loop_learns(fashion):
     losses = [helpers.train_epoch(net, images, labels, optimizer, batch_size=64) for _ in range(3)]
     assert losses[2] < losses[1] < losses[0]
     assert helpers.accuracy(net, images, labels) > 0.6
+
+
+def one_change_benchmark():
+    """benchmarks/one_change_at_a_time.py as a module (its steps and initialisations)."""
+    path = helpers.REPO_ROOT / "benchmarks" / "one_change_at_a_time.py"
+    spec = importlib.util.spec_from_file_location("one_change_at_a_time", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_d2l_baseline_starts_as_d2l_does_xavier_weights_over_default_biases():
+    benchmark = one_change_benchmark()
+    torch.manual_seed(0)
+    net = benchmark.initialise(helpers.lenet("lenet5"), "d2l")
+    for layer in net:
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            fan_in, fan_out = nn.init._calculate_fan_in_and_fan_out(layer.weight)
+            xavier_bound = (6 / (fan_in + fan_out)) ** 0.5
+            assert layer.weight.abs().max() <= xavier_bound
+            assert layer.weight.abs().max() > 0.9 * xavier_bound  # drawn up to the bound
+            assert layer.bias.abs().max() <= 1 / fan_in**0.5  # PyTorch's default, not zeros
+            assert layer.bias.abs().min() > 0
+
+
+def test_the_one_change_lesson_data_holds_every_step_over_three_seeds():
+    benchmark = one_change_benchmark()
+    path = helpers.REPO_ROOT / "notebooks" / "results" / "one_change.json"
+    steps = json.loads(path.read_text(encoding="utf-8"))["steps"]
+    assert list(steps) == list(benchmark.STEPS)
+    for name, step in steps.items():
+        change, settings = benchmark.STEPS[name]
+        assert (step["change"], step["settings"]) == (change, settings), name
+        assert sorted(step["runs"]) == ["0", "1", "2"], name
+        for run in step["runs"].values():
+            assert len(run["test_acc"]) == len(run["seconds"]) == step["epochs"] == 10, name
+    lesson = steps["momentum"]["settings"]  # the lesson's recipe, as helpers.train runs it
+    recipe = helpers.LESSON_RECIPE
+    assert (lesson["lr"], lesson["batch_size"]) == (recipe["lr"], recipe["batch_size"])
+    assert (lesson["momentum"], lesson["momentum"]) == recipe["momentum"]
+    assert lesson["standardise"] and lesson["one_cycle"] and lesson["init"] == "xavier"
