@@ -31,6 +31,11 @@ CHINESE_TERMS = {
     "平均汇聚层": "04_pooling",
     "池化层": "04_pooling",
     "激活函数": "05_lenet",
+    "滤波器": "01_cross_correlation",
+    "学习率": "02_edge_detection",
+    "训练准确率": "05_lenet",
+    "测试准确率": "05_lenet",
+    "批量规范化": "06_inside_lenet",
 }
 
 
@@ -38,7 +43,7 @@ def read(path):
     return nbformat.read(path, as_version=4)
 
 
-def test_the_series_is_exactly_the_five_lessons_in_order():
+def test_the_series_is_exactly_the_lessons_in_order():
     assert sorted(p.stem for p in (REPO / "notebooks").glob("*.ipynb")) == NOTEBOOK_NAMES
 
 
