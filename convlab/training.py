@@ -357,8 +357,9 @@ def train(
     a notebook), ``live_plot`` redraws the loss/accuracy plot in a notebook after every epoch.
 
     Returns the history: a dict of per-epoch lists (epoch, train_loss, train_acc, test_loss,
-    test_acc, seconds). The same seed, data and settings give the same weights and history
-    (``seed`` also re-seeds torch's global generator, for layers such as dropout that draw from it).
+    test_acc, seconds). The same seed, data and settings give the same weights and history on the
+    same machine and thread count; other thread counts and chips round differently (``seed`` also
+    re-seeds torch's global generator, for layers such as dropout that draw from it).
     """
     _check_net(net)
     _check_settings(epochs, batch_size, lr, seed, momentum)
