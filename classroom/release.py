@@ -237,17 +237,19 @@ class CheckGradeIds(Preprocessor):
         return nb, resources
 
 
+def exercise_preprocessors():
+    """What every edition for students does to the exercises, in order: validate, clear solutions
+    and hidden tests, checksum, lock."""
+    return [CheckGradeIds(), ClearSolutions(), ClearHiddenTests(), ComputeChecksums(), LockCells()]
+
+
 def student_preprocessors():
     """The release pipeline, in order.
 
-    Validate, clear solutions and hidden tests, checksum, lock, clear outputs.
+    The exercise steps, then clear outputs and metadata.
     """
     return [
-        CheckGradeIds(),
-        ClearSolutions(),
-        ClearHiddenTests(),
-        ComputeChecksums(),
-        LockCells(),
+        *exercise_preprocessors(),
         ClearOutputPreprocessor(),
         # Drops saved widget state and execution timings;
         # keeps nbgrader, tags, locks and the kernelspec.
@@ -312,13 +314,13 @@ LEARNER_GENERATED_BY = "python -m classroom learner (make learner, make zh); do 
 
 # The target of a markdown link or image `](target`, of a reference definition `[id]: target`, or
 # of an HTML `src="target"` / `href="target"`; code spans and fences are left alone.
-_CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`", re.DOTALL)
-_LINK_TARGET = re.compile(
+CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`", re.DOTALL)
+LINK_TARGET = re.compile(
     r"(?P<lead>\]\(\s*<?|^ {0,3}\[[^\]\n]+\]:[ \t]*<?|\b(?:src|href)\s*=\s*[\"'])"
     r"(?P<target>[^\s)\"'<>]+)",
     re.MULTILINE,
 )
-_URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 def _is_exercise_cell(cell):
@@ -350,13 +352,20 @@ def moved_link(target, source_dir, target_dir, lessons):
     relative path is rewritten to reach the same file: ``../figures/x.png`` from ``notebooks/``
     becomes ``../../figures/x.png`` from ``learner/en/``.
     """
-    if _URL_SCHEME.match(target) or target.startswith(("#", "/")):
+    if URL_SCHEME.match(target) or target.startswith(("#", "/")):
         return target
     path, query_or_anchor = re.fullmatch(r"([^?#]*)(.*)", target, re.DOTALL).groups()
     if not path or posixpath.normpath(path) in lessons:
         return target
     between = Path(os.path.relpath(Path(source_dir).resolve(), Path(target_dir).resolve()))
     return posixpath.normpath(posixpath.join(between.as_posix(), path)) + query_or_anchor
+
+
+def with_moved_links(markdown, move):
+    """``markdown`` with ``move(target)`` in place of every link target outside code."""
+    pieces, codes = CODE.split(markdown), CODE.findall(markdown)
+    moved = [LINK_TARGET.sub(lambda m: m["lead"] + move(m["target"]), piece) for piece in pieces]
+    return "".join(text + code for text, code in zip(moved, codes + [""]))
 
 
 class RewriteRelativeLinks(Preprocessor):
@@ -366,15 +375,12 @@ class RewriteRelativeLinks(Preprocessor):
     target_dir = Unicode(help="the folder it is written to").tag(config=True)
     lessons = Set(help="file names of the notebooks released beside it").tag(config=True)
 
-    def _rewrite(self, match):
-        moved = moved_link(match["target"], self.source_dir, self.target_dir, self.lessons)
-        return match["lead"] + moved
+    def _move(self, target):
+        return moved_link(target, self.source_dir, self.target_dir, self.lessons)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type == "markdown":
-            pieces, codes = _CODE.split(cell.source), _CODE.findall(cell.source)
-            rewritten = [_LINK_TARGET.sub(self._rewrite, piece) for piece in pieces]
-            cell.source = "".join(text + code for text, code in zip(rewritten, codes + [""]))
+            cell.source = with_moved_links(cell.source, self._move)
         return cell, resources
 
 
@@ -400,11 +406,7 @@ def learner_preprocessors(source, target_dir, lessons, label=None):
     """
     source = Path(source)
     return [
-        CheckGradeIds(),
-        ClearSolutions(),
-        ClearHiddenTests(),
-        ComputeChecksums(),
-        LockCells(),
+        *exercise_preprocessors(),
         ClearExerciseOutputs(),
         # Drops execution timings and saved widget state; keeps nbgrader, tags, locks, collapsed
         # or hidden cells (``jupyter``) and the kernelspec.

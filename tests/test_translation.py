@@ -19,6 +19,7 @@ import polib
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
+from classroom.release import LINK_TARGET, URL_SCHEME
 from tools import translation
 
 REPO = Path(__file__).resolve().parents[1]
@@ -77,9 +78,9 @@ def test_relative_links_of_the_chinese_notebooks_resolve(notebook):
     for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
         if cell.cell_type != "markdown":
             continue
-        for match in translation.LINK_TARGET.finditer(cell.source):
+        for match in LINK_TARGET.finditer(cell.source):
             target = match["target"].split("#")[0]
-            if translation.URL_SCHEME.match(target) or not target:
+            if URL_SCHEME.match(target) or not target:
                 continue
             assert (path.parent / target).exists(), (
                 f"{notebook} cell {index + 1}: {target} is missing"

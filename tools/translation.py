@@ -28,7 +28,6 @@ import argparse
 import copy
 import difflib
 import os
-import posixpath
 import re
 import sys
 import tempfile
@@ -37,6 +36,8 @@ from typing import NamedTuple
 
 import nbformat
 import polib
+
+from classroom.release import moved_link, with_moved_links
 
 REPO = Path(__file__).resolve().parents[1]
 ENGLISH_DIR = REPO / "notebooks"
@@ -85,16 +86,6 @@ CHINESE_OR_PUNCTUATION = r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef
 BREAK_IN_CHINESE = re.compile(
     rf"^(?!#).*{CHINESE_OR_PUNCTUATION}\n(?={CHINESE_OR_PUNCTUATION})", re.MULTILINE
 )
-# Links are rewritten outside code only.
-CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`", re.DOTALL)
-# The target of a markdown link or image `](target`, of a reference definition `[id]: target`,
-# or of an HTML `src="target"` / `href="target"`.
-LINK_TARGET = re.compile(
-    r"(?P<lead>\]\(\s*<?|^ {0,3}\[[^\]\n]+\]:[ \t]*<?|\b(?:src|href)\s*=\s*[\"'])"
-    r"(?P<target>[^\s)\"'<>]+)",
-    re.MULTILINE,
-)
-URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 
 
 class Problem(NamedTuple):
@@ -344,31 +335,15 @@ def import_translations(paths, english_dir=ENGLISH_DIR, chinese_dir=CHINESE_DIR)
 # --------------------------------------------------------------------------------------------------
 
 
-def link_from_chinese_edition(target, english_names):
-    """``target``, a link in an English notebook, as seen from ``notebooks/zh/``.
+def with_links_from_chinese_edition(markdown, english_names):
+    """``markdown`` with its relative links seen from ``notebooks/zh/``; code is left as it is.
 
     URLs, absolute paths and in-page anchors stay; a link to an English lesson stays too, and so
     leads to the Chinese lesson of the same name; every other relative path gains one ``../``.
     """
-    if URL_SCHEME.match(target) or target.startswith(("#", "/")):
-        return target
-    path, query_or_anchor = re.fullmatch(r"([^?#]*)(.*)", target, re.DOTALL).groups()
-    if posixpath.normpath(path) in english_names:
-        return target
-    return posixpath.normpath(posixpath.join("..", path)) + query_or_anchor
-
-
-def with_links_from_chinese_edition(markdown, english_names):
-    """``markdown`` with its relative links seen from ``notebooks/zh/``; code is left as it is."""
-
-    def rewrite(match):
-        target = link_from_chinese_edition(match["target"], english_names)
-        return match["lead"] + target
-
-    pieces = CODE.split(markdown)
-    codes = CODE.findall(markdown)
-    rewritten = [LINK_TARGET.sub(rewrite, piece) for piece in pieces]
-    return "".join(text + code for text, code in zip(rewritten, codes + [""]))
+    return with_moved_links(
+        markdown, lambda target: moved_link(target, ENGLISH_DIR, CHINESE_DIR, english_names)
+    )
 
 
 def chinese_notebook(english, catalogue, notebook_file, english_names):
