@@ -36,6 +36,7 @@ from classroom.release import (
     student_version,
 )
 from support.assignments import (
+    all_strings,
     check_cell,
     check_cells,
     nbgrader_metadata,
@@ -105,18 +106,6 @@ def run_cli(*args):
         text=True,
         timeout=900,
     )
-
-
-def all_strings(value):
-    """Every string anywhere in a JSON document: sources, outputs, metadata."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from all_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from all_strings(item)
 
 
 def region_lines(nb, begin, end):

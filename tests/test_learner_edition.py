@@ -17,7 +17,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
-from test_nbgrader import VALIDATE_STRUCTURE, nbgrader_python  # noqa: F401 (a fixture)
+from test_nbgrader import assert_nbgrader_validates_structure, nbgrader_python  # noqa: F401
 
 from classroom.grade import grade
 from classroom.release import (
@@ -37,6 +37,7 @@ from classroom.release import (
     write_learner_edition,
 )
 from support.assignments import (
+    all_strings,
     check_cell,
     check_cells,
     solution_cell,
@@ -65,18 +66,6 @@ def paths(language, name):
     """(instructor notebook, learner notebook) of one lesson."""
     source, target = LEARNER_EDITIONS[language]
     return REPO / source / name, REPO / target / name
-
-
-def all_strings(value):
-    """Every string anywhere in a JSON document: sources, outputs, metadata."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from all_strings(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from all_strings(item)
 
 
 def secret_lines(nb):
@@ -405,12 +394,5 @@ def test_classroom_grade_accepts_a_learner_file_and_fails_a_wrong_answer(tmp_pat
 
 @pytest.mark.nbgrader
 def test_the_learner_edition_passes_nbgrader_validate_structure_checks(nbgrader_python):  # noqa: F811
-    learner_paths = [str(paths(language, name)[1]) for language, name in EDITION_FILES]
-    done = subprocess.run(
-        [str(nbgrader_python), "-c", VALIDATE_STRUCTURE, *learner_paths],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    for path, found in json.loads(done.stdout).items():
-        assert found["checksummed"] >= 4 and found["changed"] == found["type_changed"] == 0, path
+    learner_paths = [paths(language, name)[1] for language, name in EDITION_FILES]
+    assert_nbgrader_validates_structure(nbgrader_python, learner_paths)

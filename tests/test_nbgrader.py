@@ -133,16 +133,20 @@ print(json.dumps(found))
 """
 
 
-def test_classroom_release_passes_nbgrader_validate_structure_checks(nbgrader_python, tmp_path):
-    paths = [str(path) for path in release(REPO / "notebooks", tmp_path)]
+def assert_nbgrader_validates_structure(nbgrader_python, paths):
+    """nbgrader's validator finds the check cells checksummed and unchanged in each notebook."""
     done = subprocess.run(
-        [str(nbgrader_python), "-c", VALIDATE_STRUCTURE, *paths],
+        [str(nbgrader_python), "-c", VALIDATE_STRUCTURE, *map(str, paths)],
         capture_output=True,
         text=True,
         check=True,
     )
     for path, found in json.loads(done.stdout).items():
         assert found["checksummed"] >= 4 and found["changed"] == found["type_changed"] == 0, path
+
+
+def test_classroom_release_passes_nbgrader_validate_structure_checks(nbgrader_python, tmp_path):
+    assert_nbgrader_validates_structure(nbgrader_python, release(REPO / "notebooks", tmp_path))
 
 
 def submission(name, kind):

@@ -68,3 +68,15 @@ def wrong_answer(stub_source):
             indent = line[: len(line) - len(line.lstrip())]
             lines[i] = indent + ("return None" if indent else "pass")
     return "\n".join(lines)
+
+
+def all_strings(value):
+    """Every string anywhere in a JSON document: sources, outputs, metadata."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from all_strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from all_strings(item)
