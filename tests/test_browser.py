@@ -30,15 +30,19 @@ from support.browser import (
     UI_TIMEOUT_MS,
     VIEWPORT,
     draw_stroke,
+    draw_stroke_with_keys,
     explorer_root,
+    focused_class,
     kernel_value,
     launch_chromium,
     open_notebook,
     point_at,
     point_at_kernel_map,
+    press_keys,
     run_all_cells,
     running_jupyter_lab,
     server_api,
+    wait_for_announcement,
     write_notebook,
 )
 
@@ -470,6 +474,38 @@ def test_lenet_explorer_answers_a_drawn_stroke_and_outlines_receptive_fields(pag
             box = part.bounding_box()
             assert 0 <= box["y"] and box["y"] + box["height"] <= VIEWPORT["height"]
     page.screenshot(path=ARTIFACTS / "05-lenet-explorer-field-1280x800.png")
+
+    # the same with the keyboard: Tab from the index box to the pad, draw, send, hear the answer
+    page.mouse.move(5, 5)  # off the maps: what scrolls under a still mouse is not pointed at
+    page.locator(".lenet-index input").focus()
+    page.keyboard.press("Tab")
+    assert "lx-pad" in focused_class(page), "Tab from the index box does not reach the pad"
+    page.screenshot(path=ARTIFACTS / "05-lenet-explorer-pad-focus-1280x800.png")
+    draw_stroke_with_keys(page)
+    assert kernel_value(page, f"int(({ink} > 0).sum())") > 200, "the keys left no ink"
+    expected = kernel_value(
+        page,
+        f"helpers.predict_probabilities(net, helpers.prepare_drawing({ink})[None, None])[0]"
+        ".tolist()",
+    )
+    shown = json.loads(root.get_attribute("data-probabilities"))
+    assert shown == pytest.approx(expected, abs=1e-6), "the page does not show helpers' answer"
+    wait_for_announcement(page, kernel_value(page, "explorer.top_three()"))
+    page.screenshot(path=ARTIFACTS / "05-lenet-explorer-keyboard-drawing-1280x800.png")
+
+    # Tab on past the pen, eraser and clear buttons to the first map; arrows move the pointed value
+    press_keys(page, ["Tab"] * 4)
+    assert "lx-map-0" in focused_class(page), "Tab from the pad does not reach the first map"
+    before = root.get_attribute("data-field")
+    press_keys(page, ["ArrowRight", "ArrowRight", "ArrowDown"])
+    page.wait_for_function(
+        "(root) => root.dataset.pointed === '0,0,15,16'", arg=root.element_handle()
+    )
+    field = tuple(int(v) for v in root.get_attribute("data-field").split(","))
+    assert root.get_attribute("data-field") != before, "the outline did not move"
+    assert field == tuple(kernel_value(page, "gradient_field(0, 0, 15, 16)")[:4])
+    wait_for_announcement(page, kernel_value(page, "explorer.describe(0, 0, 15, 16)"))
+    page.screenshot(path=ARTIFACTS / "05-lenet-explorer-map-focus-1280x800.png")
 
 
 def test_conv_shape_explorer_play_slides_the_window_and_writes_each_sum(page, lab):

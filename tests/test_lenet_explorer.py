@@ -233,3 +233,50 @@ def test_bad_networks_and_data_are_refused(data):
 def test_images_of_the_wrong_shape_or_range_are_refused(explorer, image, error, match):
     with pytest.raises(error, match=match):
         explorer.show(image, "a bad image")
+
+
+def top_three_of(explorer):
+    values, classes = explorer.probabilities.topk(3)
+    return ", ".join(
+        f"{explorer.data.classes[c]} {100 * v:.1f} %" for v, c in zip(values, classes.tolist())
+    )
+
+
+def test_the_live_region_hears_the_top_three_and_the_canvas_label_follows(explorer):
+    explorer.choose(2, 1)
+    sentence = top_three_of(explorer)
+    assert explorer.view.announcement == explorer.top_three() == sentence
+    assert sentence.count(" %") == 3
+    assert explorer.view.input_label == (
+        f"What the network receives, 28 by 28 pixels: {explorer.view.caption}. "
+        f"Most probable: {sentence}."
+    )
+    assert not explorer.view.from_drawing and explorer.source.value == "input: a test image"
+    ink = torch.zeros(PAD_SIZE, PAD_SIZE)
+    ink[30:80, 40:70] = 1.0
+    explorer.view.drawing = (ink * 255).to(torch.uint8).numpy().tobytes()
+    explorer.view.stroke += 1
+    assert explorer.view.from_drawing and explorer.source.value.startswith("input: your drawing")
+    assert explorer.view.announcement == top_three_of(explorer)
+    assert "your drawing" in explorer.view.input_label
+
+
+def test_pointing_is_announced_with_its_field(explorer):
+    explorer.choose(0, 0)
+    explorer.view.pointed = [2, 3, 4, 5]
+    assert explorer.view.announcement == explorer.pointed_text == explorer.describe(2, 3, 4, 5)
+    explorer.view.pointed = []
+    assert explorer.view.announcement == explorer.describe(2, 3, 4, 5)  # no empty announcement
+
+
+def test_the_view_labels_its_canvases_and_lists_its_keys():
+    source = (JS_DIR / "lenet_explorer.js").read_text()
+    for needle in (
+        'setAttribute("role", "status")',
+        'setAttribute("aria-live", "polite")',
+        'setAttribute("role", "application")',
+        "tabIndex = 0",
+        "Keys: Tab moves to the pad and to each map.",
+        "lmSuppressShortcuts",
+    ):
+        assert needle in source, needle

@@ -26,6 +26,15 @@ SHOWN_LAYERS = (nn.Conv2d, nn.AvgPool2d, nn.MaxPool2d)
 PAD_SIZE = 112  # drawing-pad pixels per side: 4 per input pixel, so strokes scale down smoothly
 IMAGE_SIZE = 28
 
+# What a learner reads or hears from the explorer (English for now; one place to translate).
+TEXT = {
+    "source_test": "input: a test image",
+    "source_drawing": "input: your drawing (choose a test image to replace it)",
+    "drawing_caption": "your drawing, as the network receives it",
+    "top_three": "{0} {1:.1f} %, {2} {3:.1f} %, {4} {5:.1f} %",
+    "input_label": "What the network receives, 28 by 28 pixels: {caption}. Most probable: {top}.",
+}
+
 
 def shown_layers(net):
     """The convolution and pooling layers of ``net`` as [(name, module)], in the order they were
@@ -265,7 +274,9 @@ class LeNetView(anywidget.AnyWidget):
     From Python: ``classes``, ``layers`` (title, channels, height, width per shown layer),
     ``fields`` (int16 bytes: per layer, H×W×4 receptive-field boxes), ``image`` (float32 bytes, the
     28×28 input in [0, 1]), ``maps`` (float32 bytes: per layer, C×H×W), ``probabilities``,
-    ``caption``, ``error``, ``answered`` (the last stroke these values answer). From the browser:
+    ``caption``, ``error``, ``answered`` (the last stroke these values answer), ``input_label``
+    (the input canvas's text alternative), ``announcement`` (for the live region),
+    ``from_drawing`` (whether the input is the pad's drawing). From the browser:
     ``drawing`` (PAD_SIZE² uint8 bytes), ``stroke`` (counts finished strokes), ``pointed``
     ([layer, channel, row, col] under the mouse, [] when none).
     """
@@ -287,6 +298,11 @@ class LeNetView(anywidget.AnyWidget):
     )
     stroke = traitlets.Int(0).tag(sync=True)
     pointed = traitlets.List(traitlets.Int()).tag(sync=True)
+    # for assistive technology: the input canvas's label, and one sentence per action for the
+    # view's polite live region (the view announces the last one of a burst)
+    input_label = traitlets.Unicode("").tag(sync=True)
+    announcement = traitlets.Unicode("").tag(sync=True)
+    from_drawing = traitlets.Bool(False).tag(sync=True)  # False: the view clears its pad
 
 
 class LeNetExplorer(LessonWidget):
@@ -326,8 +342,14 @@ class LeNetExplorer(LessonWidget):
         self.index = int_control(
             widgets.BoundedIntText, "index", 0, (0, 0), "lenet-index", "50px", width="160px"
         )
+        self.source = widgets.HTML(TEXT["source_test"])
+        self.source.add_class("lenet-source")
         self.ui = widgets.VBox(
-            [widgets.HBox([self.image_class, self.index]), self.view, self.message_html]
+            [
+                widgets.HBox([self.image_class, self.index, self.source]),
+                self.view,
+                self.message_html,
+            ]
         )
         self.image_class.observe(self._on_choice, names="value")
         self.index.observe(self._on_choice, names="value")
@@ -375,9 +397,9 @@ class LeNetExplorer(LessonWidget):
 
     def draw(self, ink):
         """Show a drawing: ink h×w in [0, 1] (1 = full ink), prepared like Fashion-MNIST."""
-        self.show(prepare_drawing(ink), "your drawing, as the network receives it")
+        self.show(prepare_drawing(ink), TEXT["drawing_caption"], from_drawing=True)
 
-    def show(self, image, caption):
+    def show(self, image, caption, from_drawing=False):
         """Put a 28×28 image in [0, 1] through the network and send everything to the view."""
         check_tensor("image", image, (2,), "28×28")
         if tuple(image.shape) != (IMAGE_SIZE, IMAGE_SIZE):
@@ -390,11 +412,16 @@ class LeNetExplorer(LessonWidget):
         self.image = image
         self.probabilities, self.maps = self._run(image)
         self.pointed_text = ""
+        self.source.value = TEXT["source_drawing" if from_drawing else "source_test"]
+        top = self.top_three()
         with self.view.hold_sync():
             self.view.image = float32_bytes(image)
             self.view.maps = b"".join(float32_bytes(m) for m in self.maps)
             self.view.probabilities = self.probabilities.tolist()
             self.view.caption = caption
+            self.view.from_drawing = from_drawing
+            self.view.input_label = TEXT["input_label"].format(caption=caption, top=top)
+            self.view.announcement = top
             self.view.answered = self.view.stroke
 
     def _on_choice(self, change):
@@ -414,6 +441,8 @@ class LeNetExplorer(LessonWidget):
     def _on_pointed(self, change):
         try:  # the browser sends what is under the mouse; a stale or odd value is reported
             self.pointed_text = self.describe(*change["new"]) if change["new"] else ""
+            if self.pointed_text:
+                self.view.announcement = self.pointed_text
         except (TypeError, ValueError) as error:
             self.pointed_text = ""
             self.message = f"The pointed value {change['new']} is not in the maps: {error}"
@@ -440,6 +469,13 @@ class LeNetExplorer(LessonWidget):
             f"{title}, map {channel}, ({row}, {col}) = {value:.3f}; receptive field: input rows "
             f"{top}–{top + height - 1}, columns {left}–{left + width - 1} ({height}×{width})"
         )
+
+    def top_three(self):
+        """'T-shirt/top 83.8 %, Shirt 9.1 %, Pullover 3.0 %': the three most probable classes."""
+        values, classes = self.probabilities.topk(3)
+        names = [self.data.classes[c] for c in classes.tolist()]
+        pairs = [v for name, p in zip(names, values.tolist()) for v in (name, 100 * p)]
+        return TEXT["top_three"].format(*pairs)
 
     def _answer(self):
         """'Ankle boot, 97.3 %': the most probable class and its probability."""

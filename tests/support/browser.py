@@ -374,3 +374,53 @@ def point_at_kernel_map(page, row, col):
         "([root, want]) => root.dataset.pointed === want",
         arg=[inspector.element_handle(), f"{row},{col}"],
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# LeNetExplorer with the keyboard
+# --------------------------------------------------------------------------------------------------
+
+# A box drawn with the keys from the pen's start in the middle of the pad: move up and left with
+# the pen up, Space puts it down, arrows draw, Space lifts it and sends the stroke.
+KEY_STROKE = (
+    ["Shift+ArrowUp"] * 2
+    + ["Shift+ArrowLeft"] * 2
+    + [" "]
+    + ["ArrowRight"] * 16
+    + ["ArrowDown"] * 18
+    + ["ArrowLeft"] * 16
+    + ["ArrowUp"] * 18
+    + [" "]
+)
+
+
+def focused_class(page):
+    """The class attribute of the page's focused element ("" when none)."""
+    return page.evaluate("() => document.activeElement?.getAttribute('class') ?? ''")
+
+
+def press_keys(page, keys):
+    """Press each of ``keys`` (Playwright key names) on the focused element."""
+    for key in keys:
+        page.keyboard.press(key)
+
+
+def draw_stroke_with_keys(page, keys=KEY_STROKE):
+    """Press ``keys`` on the focused pad; wait until the view shows Python's answer to the stroke
+    they send. Returns the stroke's number."""
+    root = explorer_root(page)
+    before = int(root.get_attribute("data-answered") or 0)
+    press_keys(page, keys)
+    page.wait_for_function(
+        "([root, n]) => Number(root.dataset.answered) === n",
+        arg=[root.element_handle(), before + 1],
+    )
+    return before + 1
+
+
+def wait_for_announcement(page, text):
+    """Wait until the explorer's live region says ``text``."""
+    live = explorer_root(page).locator(".lx-live")
+    page.wait_for_function(
+        "([live, want]) => live.textContent === want", arg=[live.element_handle(), text]
+    )

@@ -8,6 +8,13 @@
 // and data-field="top,left,height,width" (both "" when nothing is pointed at), data-answered (the
 // stroke the maps answer) and data-probabilities (JSON); map canvases are "canvas.lx-map-<layer>"
 // with data-scale. The pointed trait is [layer, channel, row, col], or [] when nothing is pointed.
+// The polite live region ".lx-live" holds the last announcement of a burst (data-pen on the pad:
+// "x,y,down" in pad pixels, for keyboard tests).
+//
+// Keyboard: the pad and every map canvas are Tab stops (see TEXT.keys). On the pad the arrows move
+// a pen cursor, Space puts the pen down or lifts it (lifting sends the stroke, as releasing the
+// mouse does), Enter sends the stroke, E switches pen and eraser, C clears. On a focused map the
+// arrows move the pointed value through the same code path as the mouse; Escape stops pointing.
 
 const STYLE = `
 .lenet-explorer { font-family: var(--jp-ui-font-family, sans-serif); font-size: 13px;
@@ -22,13 +29,21 @@ const STYLE = `
 .lenet-explorer .lx-tools button { padding: 2px 10px; border: 1px solid #888; border-radius: 3px;
   background: #f4f4f4; cursor: pointer; font-size: 13px; }
 .lenet-explorer .lx-tools button.lx-active { background: #1f77b4; color: #fff; }
-.lenet-explorer .lx-prob { display: grid; grid-template-columns: 84px 120px 52px; gap: 2px 6px;
-  align-items: center; }
+.lenet-explorer .lx-prob { display: grid; gap: 2px 6px; align-items: center;
+  grid-template-columns: minmax(84px, max-content) 120px minmax(60px, max-content); }
+.lenet-explorer .lx-value, .lenet-explorer .lx-class { white-space: nowrap; }
+.lenet-explorer .lx-value { min-width: 4.2em; }
+.lenet-explorer [tabindex]:focus { outline: none; }
+.lenet-explorer [tabindex]:focus-visible { outline: 3px solid #1f77b4; outline-offset: 2px; }
+.lenet-explorer .lx-keys { margin: 4px 0; color: var(--jp-ui-font-color2, #555); }
+.lenet-explorer .lx-live { position: absolute; width: 1px; height: 1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; }
 .lenet-explorer .lx-bar { height: 13px; background: #9ecae1; }
 .lenet-explorer .lx-best .lx-bar { background: #1f77b4; }
 .lenet-explorer .lx-best { font-weight: 600; }
 .lenet-explorer .lx-value { text-align: right; font-variant-numeric: tabular-nums; }
 .lenet-explorer .lx-caption, .lenet-explorer .lx-readout { margin: 4px 0; min-height: 1.3em; }
+.lenet-explorer .lx-caption { width: 168px; min-height: 5.2em; } /* 4 lines: no jump */
 .lenet-explorer .lx-readout { font-variant-numeric: tabular-nums; }
 .lenet-explorer .lx-layer { display: flex; align-items: center; margin-top: 6px; }
 .lenet-explorer .lx-layer .lx-title { width: 104px; flex: none; white-space: pre-line; }
@@ -51,7 +66,26 @@ const PEN_RADIUS = 6; // in pad pixels (4 per input pixel)
 const ERASER_RADIUS = 10;
 const TOOLS = ["pen", "eraser", "clear"];
 const NOT_POINTED = []; // nothing under the mouse, in the view and in the pointed trait
-const HINT = "Point at a value of a feature map to see its receptive field.";
+const PEN_STEP = 4; // pad pixels per arrow press: one input pixel (Shift: PEN_STEP_FAR)
+const PEN_STEP_FAR = 16;
+const ANNOUNCE_MS = 300; // a burst of key presses is announced once, this long after the last
+// What a learner reads or hears (English for now; one place to translate).
+const TEXT = {
+  hint: "Point at a value of a feature map to see its receptive field.",
+  keys: "Keys: Tab moves to the pad and to each map. Pad: arrows move the pen (Shift: farther), "
+    + "Space pen down / lift and send, Enter send, E pen or eraser, C clear. "
+    + "Map: arrows point at a value, Escape stops.",
+  pad: "Drawing pad, 28 by 28 input pixels. Arrows move the pen, Space puts it down or lifts it "
+    + "and sends the drawing to the network, Enter sends it, E switches pen and eraser, C clears.",
+  pen: (x, y, down, tool) => `${tool} ${down ? "down" : "up"} at column ${x}, row ${y}`,
+  nothingToSend: "Nothing drawn since the last answer: press Space to put the pen down.",
+  cleared: "Pad cleared.",
+  map: (title, channel, layer) => `${title}, map ${channel} of ${layer.channels}, `
+    + `${layer.height} by ${layer.width} values: arrows point at a value and outline its `
+    + "receptive field in the input",
+  input: "What the network receives, 28 by 28 pixels",
+};
+const HINT = TEXT.hint;
 const ANSWER_TRAITS = ["answered", "maps", "probabilities"];
 
 function element(tag, className, parent, text) {
@@ -118,6 +152,7 @@ function panel(row, title) {
 // Everything but the feature maps, which follow the layers (buildMaps).
 function buildView(el) {
   const root = element("div", "lenet-explorer", el);
+  root.dataset.lmSuppressShortcuts = "true"; // our keys are not JupyterLab's commands
   element("style", null, root, STYLE);
   const view = { root, errorLine: element("div", "lx-error", root), buttons: {}, mapCanvases: [] };
   view.latencies = { stroke: [], hover: [] };
@@ -125,13 +160,22 @@ function buildView(el) {
   const top = element("div", "lx-row", root);
   const padBox = panel(top, "Draw here");
   view.pad = element("canvas", "lx-pad", padBox);
+  Object.assign(view.pad, { tabIndex: 0 });
+  view.pad.setAttribute("role", "application");
+  view.pad.setAttribute("aria-label", TEXT.pad);
   const tools = element("div", "lx-tools", padBox);
   for (const name of TOOLS) view.buttons[name] = element("button", `lx-${name}`, tools, name);
   const inputBox = panel(top, `What the network receives (${INPUT_SIZE}×${INPUT_SIZE})`);
   view.input = element("canvas", "lx-input", inputBox);
+  view.input.setAttribute("role", "img");
+  view.input.setAttribute("aria-label", TEXT.input);
   view.caption = element("div", "lx-caption", inputBox);
   view.probGrid = element("div", "lx-prob", panel(top, "Class probabilities"));
   view.readout = element("div", "lx-readout", root, HINT);
+  view.keys = element("div", "lx-keys", root, TEXT.keys);
+  view.live = element("div", "lx-live", root);
+  view.live.setAttribute("role", "status");
+  view.live.setAttribute("aria-live", "polite");
   view.mapsBox = element("div", "lx-layers", root);
   return view;
 }
@@ -148,6 +192,14 @@ function reporter(view) {
   };
 }
 
+// Say `text` in the live region once no other announcement has come for ANNOUNCE_MS.
+function announce(view, text) {
+  clearTimeout(view.announceTimer);
+  view.announceTimer = setTimeout(() => {
+    view.live.textContent = text;
+  }, ANNOUNCE_MS);
+}
+
 // ---- the drawing pad ----------------------------------------------------------------------------
 
 // ink: size×size bytes, 255 = full ink; last: the stroke's previous point, null between strokes.
@@ -156,8 +208,9 @@ function createPad(canvas, size) {
   canvas.style.width = canvas.style.height = `${PAD_SCREEN}px`;
   const context = canvas.getContext("2d");
   const pixels = context.createImageData(size, size);
+  const middle = Math.floor(size / 2 / PEN_STEP) * PEN_STEP + PEN_STEP / 2;
   return { canvas, size, context, pixels, ink: new Uint8Array(size * size), tool: "pen",
-           last: null };
+           last: null, pen: [middle, middle], down: false, focused: false };
 }
 
 function showPad(pad) {
@@ -166,6 +219,23 @@ function showPad(pad) {
     pad.pixels.data.set([grey, grey, grey, 255], 4 * i);
   }
   pad.context.putImageData(pad.pixels, 0, 0);
+  if (pad.focused) showPen(pad);
+  pad.canvas.dataset.pen = `${pad.pen.join(",")},${pad.down}`;
+}
+
+// The keyboard's pen: a ring as wide as the tool, red while it inks, blue while it is up.
+function showPen(pad) {
+  const { context } = pad;
+  const [x, y] = pad.pen;
+  context.lineWidth = 1.5;
+  context.strokeStyle = pad.down ? "#d62728" : "#1f77b4";
+  context.beginPath();
+  context.arc(x, y, pad.tool === "pen" ? PEN_RADIUS : ERASER_RADIUS, 0, 2 * Math.PI);
+  context.moveTo(x - 2, y);
+  context.lineTo(x + 2, y);
+  context.moveTo(x, y - 2);
+  context.lineTo(x, y + 2);
+  context.stroke();
 }
 
 // Ink (pen) or wipe (eraser) a disc around (x, y), in pad pixels.
@@ -218,8 +288,86 @@ function sendDrawing(model, state, started) {
   model.save_changes();
 }
 
-function listenToPad({ model, view, state, safely }) {
+// The pen's position in input pixels, for the announcements.
+const penCell = (pad) => pad.pen.map((v) => Math.floor(v / PEN_STEP));
+
+function announcePen(view, pad) {
+  const [x, y] = penCell(pad);
+  announce(view, TEXT.pen(x, y, pad.down, pad.tool));
+}
+
+const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
+
+// Clear the pad and send the empty drawing (the clear button and the C key).
+function clearPad(model, view, state, started) {
+  state.pad.ink.fill(0);
+  state.pad.down = false;
+  state.pad.last = null;
+  showPad(state.pad);
+  sendDrawing(model, state, started);
+  announce(view, TEXT.cleared);
+}
+
+// The pad's keys (TEXT.keys); true when the key was one of them.
+function padKey({ model, view, state }, event) {
   const { pad } = state;
+  const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+  if (key in ARROWS) {
+    const step = event.shiftKey ? PEN_STEP_FAR : PEN_STEP;
+    const [dx, dy] = ARROWS[key];
+    const low = PEN_STEP / 2;
+    const high = pad.size - PEN_STEP / 2;
+    pad.pen = [Math.min(high, Math.max(low, pad.pen[0] + dx * step)),
+               Math.min(high, Math.max(low, pad.pen[1] + dy * step))];
+    if (pad.down) strokeTo(pad, pad.pen);
+    else showPad(pad);
+    announcePen(view, pad);
+  } else if (key === " " && !pad.down) {
+    pad.down = true;
+    pad.last = null;
+    strokeTo(pad, pad.pen);
+    announcePen(view, pad);
+  } else if (key === " " || key === "Enter") {
+    pad.down = false;
+    showPad(pad);
+    if (pad.last === null) {
+      announce(view, TEXT.nothingToSend);
+      return true;
+    }
+    pad.last = null;
+    sendDrawing(model, state, event.timeStamp); // Python's answer is announced
+  } else if (key === "e") {
+    chooseTool(view, pad, pad.tool === "pen" ? "eraser" : "pen");
+    showPad(pad);
+    announcePen(view, pad);
+  } else if (key === "c") {
+    clearPad(model, view, state, event.timeStamp);
+  } else {
+    return false;
+  }
+  return true;
+}
+
+function listenToPad(ctx) {
+  const { model, view, state, safely } = ctx;
+  const { pad } = state;
+  pad.canvas.addEventListener("keydown", (event) => {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    let handled = false;
+    safely("draw with the keys", () => { handled = padKey(ctx, event); });
+    if (handled) {
+      event.preventDefault();
+      event.stopPropagation();
+    }
+  });
+  pad.canvas.addEventListener("focus", () => safely("show the pen", () => {
+    pad.focused = true;
+    showPad(pad);
+  }));
+  pad.canvas.addEventListener("blur", () => safely("hide the pen", () => {
+    pad.focused = false;
+    showPad(pad);
+  }));
   pad.canvas.addEventListener("pointerdown", (event) => safely("draw", () => {
     pad.canvas.setPointerCapture(event.pointerId);
     pad.last = null;
@@ -237,11 +385,9 @@ function listenToPad({ model, view, state, safely }) {
   pad.canvas.addEventListener("pointercancel", finish);
   view.buttons.pen.addEventListener("click", () => chooseTool(view, pad, "pen"));
   view.buttons.eraser.addEventListener("click", () => chooseTool(view, pad, "eraser"));
-  view.buttons.clear.addEventListener("click", (event) => {
-    pad.ink.fill(0);
-    showPad(pad);
-    sendDrawing(model, state, event.timeStamp);
-  });
+  view.buttons.clear.addEventListener("click", (event) => safely("clear the pad", () => {
+    clearPad(model, view, state, event.timeStamp);
+  }));
 }
 
 // ---- what Python computed -----------------------------------------------------------------------
@@ -338,8 +484,25 @@ function buildMap(ctx, row, layer, channel, scale) {
   canvas.dataset.layer = layer;
   canvas.dataset.channel = channel;
   canvas.dataset.scale = scale;
-  canvas.addEventListener("mousemove", (event) => pointAt(ctx, event, layer, channel, scale));
+  const info = ctx.model.get("layers")[layer];
+  canvas.tabIndex = 0;
+  canvas.setAttribute("role", "application");
+  canvas.setAttribute("aria-label", TEXT.map(info.title.split(" · ")[0], channel, info));
+  canvas.addEventListener("mousemove", (event) => {
+    const row = Math.floor(event.offsetY / scale);
+    const col = Math.floor(event.offsetX / scale);
+    pointAt(ctx, event.timeStamp, [layer, channel, row, col]);
+  });
   canvas.addEventListener("mouseleave", () => unpoint(ctx));
+  canvas.addEventListener("keydown", (event) => mapKey(ctx, event, layer, channel));
+  canvas.addEventListener("focus", () => {
+    const [l, c, row, col] = ctx.state.pointed; // keep the place when moving along a layer
+    const [r0, c0] = l === layer ? [row, col] : [info.height >> 1, info.width >> 1];
+    if (l !== layer || c !== channel) pointAt(ctx, performance.now(), [layer, channel, r0, c0]);
+  });
+  canvas.addEventListener("blur", (event) => {
+    if (!event.relatedTarget?.classList?.contains(`lx-map-${layer}`)) unpoint(ctx);
+  });
   return { canvas, cursor };
 }
 
@@ -402,21 +565,42 @@ function sendPointed(model, pointed) {
   model.save_changes();
 }
 
-function pointAt({ model, view, state, safely }, event, layer, channel, scale) {
-  const row = Math.floor(event.offsetY / scale);
-  const col = Math.floor(event.offsetX / scale);
+// Point at next = [layer, channel, row, col] (mouse or keys); started: when the mouse moved or
+// the key went down (the clock of performance.now()).
+function pointAt({ model, view, state, safely }, started, next) {
+  const [layer, , row, col] = next;
   const info = model.get("layers")[layer];
   if (row < 0 || col < 0 || row >= info.height || col >= info.width) return;
-  const next = [layer, channel, row, col];
   if (samePointed(next, state.pointed)) return; // Python hears only of a new value
-  const started = event.timeStamp; // when the mouse moved (the clock of performance.now())
   state.pointed = next;
   safely("show the receptive field", () => showPointed(view, model, state));
   afterFrame(() => view.latencies.hover.push(performance.now() - started));
   sendPointed(model, next);
 }
 
+// Arrows move the pointed value of a focused map; Escape stops pointing.
+function mapKey(ctx, event, layer, channel) {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const { state } = ctx;
+  if (event.key === "Escape") {
+    unpoint(ctx);
+  } else if (event.key in ARROWS) {
+    const [l, c, row, col] = state.pointed;
+    const [dx, dy] = ARROWS[event.key];
+    const start = l === layer && c === channel ? [row, col] : [0, 0];
+    const info = ctx.model.get("layers")[layer];
+    const next = [layer, channel, Math.min(info.height - 1, Math.max(0, start[0] + dy)),
+                  Math.min(info.width - 1, Math.max(0, start[1] + dx))];
+    pointAt(ctx, event.timeStamp, next);
+  } else {
+    return;
+  }
+  event.preventDefault();
+  event.stopPropagation();
+}
+
 function unpoint({ model, view, state, safely }) {
+  if (state.pointed.length === 0) return;
   state.pointed = NOT_POINTED;
   safely("clear the receptive field", () => showPointed(view, model, state));
   sendPointed(model, NOT_POINTED);
@@ -429,6 +613,12 @@ function showAll({ model, view, state }) {
   view.errorLine.textContent = model.get("error");
   readAnswer(model, state);
   view.caption.textContent = model.get("caption");
+  view.input.setAttribute("aria-label", model.get("input_label") || TEXT.input);
+  if (!model.get("from_drawing") && !state.pad.down) { // a picked test image replaces the drawing
+    state.pad.ink.fill(0);
+    state.pad.last = null;
+    showPad(state.pad);
+  }
   showProbabilities(view, model);
   drawMaps(view, model, state.maps);
   showPointed(view, model, state);
@@ -470,10 +660,12 @@ function listenToModel(ctx) {
     rebuild(ctx);
   });
   const onError = () => { view.errorLine.textContent = model.get("error"); };
+  const onAnnouncement = () => announce(view, model.get("announcement"));
   const handlers = [
     ...ANSWER_TRAITS.map((name) => [`change:${name}`, onAnswer]),
     ["change:layers", onLayers],
     ["change:error", onError],
+    ["change:announcement", onAnnouncement],
   ];
   for (const [event, handler] of handlers) model.on(event, handler);
   return () => {
