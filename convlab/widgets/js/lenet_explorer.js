@@ -354,14 +354,17 @@ function listenToPad(ctx) {
   pad.canvas.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     let handled = false;
-    safely("draw with the keys", () => { handled = padKey(ctx, event); });
+    safely("draw with the keys", () => {
+      pad.focused = true;
+      handled = padKey(ctx, event);
+    });
     if (handled) {
       event.preventDefault();
       event.stopPropagation();
     }
   });
   pad.canvas.addEventListener("focus", () => safely("show the pen", () => {
-    pad.focused = true;
+    pad.focused = pad.canvas.matches(":focus-visible"); // a mouse click shows no pen
     showPad(pad);
   }));
   pad.canvas.addEventListener("blur", () => safely("hide the pen", () => {
