@@ -30,7 +30,7 @@ const STYLE = `
   background: #f4f4f4; cursor: pointer; font-size: 13px; }
 .lenet-explorer .lx-tools button.lx-active { background: #1f77b4; color: #fff; }
 .lenet-explorer .lx-prob { display: grid; gap: 2px 6px; align-items: center;
-  grid-template-columns: minmax(84px, max-content) 120px minmax(60px, max-content); }
+  grid-template-columns: minmax(92px, max-content) 120px minmax(60px, max-content); }
 .lenet-explorer .lx-value, .lenet-explorer .lx-class { white-space: nowrap; }
 .lenet-explorer .lx-value { min-width: 4.2em; }
 .lenet-explorer [tabindex]:focus { outline: none; }
