@@ -296,7 +296,13 @@ def test_kernel_editor_redraws_after_typing_a_kernel_value(page, lab):
     )
     widget = widget_output(page, "kernel-feature-map")
     assert_usable(page, widget)
-    feature_map = page.locator("img.kernel-feature-map")
+    feature_map = page.locator(".kernel-feature-map img")
+    names = cells.evaluate_all("(inputs) => inputs.map((i) => i.labels[0].textContent)")
+    assert names[0] == "kernel row 1 column 1" and names[-1] == f"kernel row {k} column {k}"
+    assert cells.first.evaluate("(input) => input.labels[0].getBoundingClientRect().width") <= 1
+    preset_name = page.locator(".kernel-preset select").evaluate("(s) => s.labels[0].textContent")
+    assert preset_name == "preset"
+    assert feature_map.get_attribute("alt") == kernel_value(page, "editor.picture.alt")
     old_source = image_source(feature_map)
     old_picture = shown_picture_sha256(feature_map)
     old_entry = kernel_value(page, "float(editor.kernel[0, 0])")
@@ -321,6 +327,7 @@ def test_kernel_editor_redraws_after_typing_a_kernel_value(page, lab):
         "editor.image[None, None], editor.kernel[None, None])[0, 0], atol=1e-5)",
     )
     new_picture = shown_picture_sha256(feature_map)
+    assert feature_map.get_attribute("alt") == kernel_value(page, "editor.picture.alt")
     assert new_picture != old_picture, "the feature map picture did not change"
     assert new_picture == sha256_in_kernel(page, "editor.figure_png"), (
         "the browser does not show the picture the kernel drew for the new kernel"
@@ -345,6 +352,47 @@ def test_kernel_editor_redraws_after_typing_a_kernel_value(page, lab):
     expected_sum = kernel_value(page, f"float(editor.feature_map[{row}, {col}])")
     assert float(lines[-1].split("=")[1]) == pytest.approx(expected_sum, rel=1e-2, abs=1e-3)
     page.screenshot(path=ARTIFACTS / "02-kernel-inspector-1280x800.png")  # still pointing
+
+    # Keyboard: Tab from the last control to the map, arrows move the pointed pixel, and the live
+    # region says the pixel's sentence.
+    page.locator(".kernel-image-index input").focus()
+    page.keyboard.press("Tab")
+    map_canvas = inspector.locator("canvas.kernel-inspector-map")
+    assert map_canvas.evaluate("(canvas) => document.activeElement === canvas"), (
+        "Tab from the image index does not reach the feature map"
+    )
+    assert map_canvas.evaluate("(canvas) => getComputedStyle(canvas).outlineStyle") == "solid", (
+        "the focused feature map shows no focus ring"
+    )
+    assert map_canvas.get_attribute("aria-label").startswith(f"feature map {height}×{width}")
+    for key in ("ArrowRight", "ArrowRight", "ArrowDown"):
+        page.keyboard.press(key)
+    row, col = row + 1, col + 2
+    page.wait_for_function(
+        "([root, want]) => root.dataset.pointed === want",
+        arg=[inspector.element_handle(), f"{row},{col}"],
+    )
+    page.wait_for_function(  # the view waits until the pointed pixel rests
+        "(live) => live.textContent !== ''",
+        arg=inspector.locator(".kernel-inspector-live").element_handle(),
+    )
+    page.screenshot(path=ARTIFACTS / "02-kernel-keyboard-focus-1280x800.png")
+    assert kernel_value(page, "editor.inspector.pointed") == [row, col]
+    assert inspector.get_attribute("data-window") == f"{row},{col},{k},{k}"
+    lines = kernel_value(page, "editor.inspector.window_text").splitlines()
+    shown = " ".join(inspector.locator(".kernel-product").all_inner_texts())
+    assert shown.split() == " ".join(lines[1:-1]).split()
+    assert inspector.locator(".kernel-window-sum").inner_text().strip() == lines[-1]
+    live = inspector.locator(".kernel-inspector-live")
+    assert live.get_attribute("role") == "status"
+    assert live.get_attribute("aria-live") == "polite"
+    sentence = live.text_content()
+    assert sentence == kernel_value(page, "editor.inspector.announcement")
+    expected_sum = kernel_value(page, f"float(editor.feature_map[{row}, {col}])")
+    assert float(sentence.rstrip(".").rsplit("= ", 1)[1]) == pytest.approx(
+        expected_sum, rel=1e-2, abs=1e-3
+    )
+    assert inspector.locator(".kernel-inspector-keys").inner_text().startswith("Keys: ")
 
 
 def test_pooling_explorer_redraws_after_typing_a_window_size(page, lab):

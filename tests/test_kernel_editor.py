@@ -234,6 +234,43 @@ def test_css_classes_for_the_browser_test(editor):
     assert "kernel-feature-map" in editor.picture._dom_classes
 
 
+def test_every_control_is_named_by_what_it_sets(editor):
+    """ipywidgets 8 ties ``description`` to the control (``<label for>``): its accessible name."""
+    names = [cell.description for cell in editor.grid.children]
+    assert names[:4] == [
+        "kernel row 1 column 1",
+        "kernel row 1 column 2",
+        "kernel row 1 column 3",
+        "kernel row 2 column 1",
+    ]
+    assert names[-1] == "kernel row 3 column 3"
+    for control, name in [
+        (editor.size, "kernel size"),
+        (editor.preset, "preset"),
+        (editor.image_source, "image"),
+        (editor.image_class, "class"),
+        (editor.image_index, "index"),
+    ]:
+        assert control.description == name
+    editor.size.value = 5
+    assert editor.grid.children[-1].description == "kernel row 5 column 5"
+
+
+def test_the_picture_alt_text_follows_kernel_and_image(editor, data):
+    images, _ = data
+    alt = editor.picture.alt
+    fmap = editor.feature_map
+    assert alt.startswith("Three pictures: test image 0 (circle) 10×9, values ")
+    assert f"feature map 8×7 of the Sobel x kernel on it, values {fmap.min().item():.3g} to " in alt
+    assert alt.endswith(f"after ReLU, values 0 to {editor.relu_map.max().item():.3g}.")
+    editor.preset.value = "Laplacian"
+    assert "of the Laplacian kernel" in editor.picture.alt
+    editor.image_index.value = 2
+    assert editor.picture.alt.startswith("Three pictures: test image 2 (cross) 10×9")
+    editor.size.value = 5
+    assert "feature map 6×5 of the Laplacian kernel" in editor.picture.alt
+
+
 def test_displays_as_its_widget_tree(editor):
     bundle, _ = editor._repr_mimebundle_()
     assert bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == editor.ui.model_id

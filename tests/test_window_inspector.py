@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 import helpers
-from convlab.widgets import WindowInspector
+from convlab.widgets import WindowInspector, window_inspector
 from convlab.widgets.client import JS_DIR
 
 # One product of window_text, "x·k = p", the kernel entry in parentheses when negative.
@@ -219,6 +219,47 @@ def test_the_view_is_the_shipped_module_with_the_browser_test_hooks(shown):
     assert "const NOT_POINTED = [];" in module  # the view's "nothing pointed" is the model's
 
 
-def test_the_editor_shows_the_inspector_below_its_picture(editor):
-    assert editor.ui.children[-2:] == (editor.picture, editor.inspector)
+def test_the_editor_shows_the_inspector_beside_its_controls_under_its_picture(editor):
+    picture, row = editor.ui.children
+    assert picture is editor.picture
+    controls, inspector = row.children
+    assert inspector is editor.inspector
+    assert editor.grid in controls.children and editor.summary in controls.children
     assert "Point at a pixel of the feature map" in editor.inspector.caption
+
+
+def test_the_sentence_lists_a_3x3_window_products_and_their_sum():
+    inspector = Shown(helpers.edge_image(), helpers.classic_kernels()["sobel_x"]).inspector
+    assert inspector.announcement == ""
+    inspector.pointed = [0, 0]
+    assert inspector.announcement == (
+        "Y[0, 0] = 1·(-1) + 1·0 + 0·1 + 1·(-2) + 1·0 + 0·2 + 1·(-1) + 1·0 + 0·1 = -4."
+    )
+    inspector.pointed = []
+    assert inspector.announcement == ""
+
+
+def test_the_sentence_of_a_5x5_window_is_its_sum_and_position():
+    shown = Shown(IMAGE, helpers.editor_presets(5)["box blur"])
+    shown.inspector.pointed = [2, 1]
+    total = window_inspector.short(shown.feature_map[2, 1].item())
+    assert shown.inspector.announcement == (
+        f"Y[2, 1] = {total}, the sum of 25 products over the 5×5 window at rows 2–6, columns 1–5."
+    )
+
+
+def test_the_sentence_follows_a_new_kernel(shown):
+    shown.inspector.pointed = [1, 1]
+    before = shown.inspector.announcement
+    kernel = -helpers.classic_kernels()["sobel_x"]
+    shown.inspector.show(IMAGE, kernel, helpers.corr2d_vectorized(IMAGE, kernel))
+    assert shown.inspector.announcement != before
+    assert shown.inspector.announcement.startswith("Y[1, 1] = ")
+
+
+def test_the_view_has_the_keyboard_and_live_region_hooks(shown):
+    module = shown.inspector._esm
+    for hook in ('"role", "status"', '"aria-live", "polite"', "tabIndex = 0", "keydown"):
+        assert hook in module
+    assert set(shown.inspector.texts) >= {"keys", "map_label", "sentence_products"}
+    assert shown.inspector.texts["keys"].startswith("Keys: ")

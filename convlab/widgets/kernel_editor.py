@@ -2,8 +2,10 @@
 
 import io
 
+import anywidget
 import ipywidgets as widgets
 import torch
+import traitlets
 from matplotlib.figure import Figure
 
 from convlab.data import check_labels
@@ -15,6 +17,56 @@ from helpers import check_choice, check_tensor, classic_kernels, corr2d_vectoriz
 
 KERNEL_ENTRY_BOUND = 10.0  # each kernel entry in the editor lies in [−10, 10]
 EDITOR_SIZES = (3, 5)
+# Every word of the editor's controls and of its picture's alt text, in one place.
+TEXTS = {
+    "size": "kernel size",
+    "preset": "preset",
+    "image": "image",
+    "class": "class",
+    "index": "index",
+    "cell": "kernel row {row} column {column}",
+    "alt": "Three pictures: {image} {h}×{w}, values {image_low} to {image_high}; feature map "
+    "{oh}×{ow} of the {kernel} kernel on it, values {low} to {high}, blue below 0 and red above; "
+    "the same feature map after ReLU, values 0 to {relu_high}.",
+}
+
+
+class PictureWithAlt(anywidget.AnyWidget):
+    """A PNG picture with alt text (``ipywidgets.Image`` has none): ``value`` (PNG bytes) and
+    ``alt`` arrive in one message when set inside ``hold_sync``; the view shows an ``img``."""
+
+    _esm = """
+    function render({ model, el }) {
+      const img = document.createElement("img");
+      el.appendChild(img);
+      let url = null;
+      const update = () => {
+        if (url) URL.revokeObjectURL(url);
+        const value = model.get("value");
+        const bytes = value instanceof ArrayBuffer ? value : value.buffer.slice(
+          value.byteOffset, value.byteOffset + value.byteLength);
+        url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
+        img.src = url;
+        img.alt = model.get("alt");
+      };
+      model.on("change:value", update);
+      model.on("change:alt", update);
+      update();
+      return () => { if (url) URL.revokeObjectURL(url); };
+    }
+    export default { render };
+    """
+    value = traitlets.Bytes(b"").tag(sync=True)
+    alt = traitlets.Unicode("").tag(sync=True)
+
+
+# ipywidgets 8 ties a control's ``description`` to it (``<label for>``): its accessible name. The
+# kernel entries' names ("kernel row 1 column 2") are for screen readers only: the grid shows
+# where an entry is, so their labels are hidden visually (still read out).
+HIDDEN_CELL_LABELS = """<style>
+.kernel-cell .widget-label { position: absolute; width: 1px; height: 1px; overflow: hidden;
+                             clip-path: inset(50%); white-space: nowrap; margin: 0; }
+</style>"""
 
 
 def embed_centred(kernel, size):
@@ -179,22 +231,36 @@ class KernelEditor(LessonWidget):
         self.redraw_count = 0
         self._figure = FeatureMapFigure()
         self.size = widgets.Dropdown(
-            options=[("3×3", 3), ("5×5", 5)], value=size, description="kernel size"
+            options=[("3×3", 3), ("5×5", 5)], value=size, description=TEXTS["size"]
         )
         self.preset = widgets.Dropdown(
-            options=[*presets, "custom"], value=preset, description="preset"
+            options=[*presets, "custom"], value=preset, description=TEXTS["preset"]
         )
         self.preset.add_class("kernel-preset")
         self.grid = widgets.GridBox()
         self._build_cells(presets[preset])
         self._build_image_chooser()
         self.summary = widgets.HTML()
-        self.picture = widgets.Image(format="png")
+        self.picture = PictureWithAlt()
         self.picture.add_class("kernel-feature-map")
         self.inspector = WindowInspector()
-        image_chooser = [self.image_source, self.image_class, self.image_index]
-        controls = widgets.VBox([self.size, self.preset, self.grid, *image_chooser, self.summary])
-        self.ui = widgets.VBox([controls, self.picture, self.inspector])
+        self.inspector.layout = widgets.Layout(flex="1 1 0%", min_width="0")
+        controls = widgets.VBox(
+            [
+                widgets.HTML(HIDDEN_CELL_LABELS),
+                self.size,
+                self.preset,
+                self.grid,
+                self.image_source,
+                self.image_class,
+                self.image_index,
+                self.summary,
+            ],
+            layout=widgets.Layout(width="300px", flex="0 0 auto", margin="0 16px 0 0"),
+        )
+        # The picture on top, the controls beside the inspector under it: an edited entry, the
+        # maps it changes and the pointed pixel's products are all in view at 1280×800.
+        self.ui = widgets.VBox([self.picture, widgets.HBox([controls, self.inspector])])
         self.size.observe(self._on_size_change, names="value")
         self.preset.observe(self._on_preset_change, names="value")
         for control in (self.image_source, self.image_class, self.image_index):
@@ -211,7 +277,8 @@ class KernelEditor(LessonWidget):
                     min=-KERNEL_ENTRY_BOUND,
                     max=KERNEL_ENTRY_BOUND,
                     step=0.1,
-                    layout=widgets.Layout(width="72px"),
+                    description=TEXTS["cell"].format(row=i + 1, column=j + 1),
+                    layout=widgets.Layout(width="56px"),
                 )
                 for j in range(k)
             ]
@@ -222,7 +289,7 @@ class KernelEditor(LessonWidget):
             cell.observe(self._on_cell_change, names="value")
         self.grid.children = self._all_cells()
         self.grid.layout = widgets.Layout(
-            grid_template_columns=f"repeat({k}, 76px)", grid_gap="4px", margin="4px 0 8px 90px"
+            grid_template_columns=f"repeat({k}, 56px)", grid_gap="4px", margin="4px 0 8px 90px"
         )
 
     def _build_image_chooser(self):
@@ -230,17 +297,18 @@ class KernelEditor(LessonWidget):
         if self._images is not None:
             sources.append(("Fashion-MNIST test image", "dataset"))
         self.image_source = widgets.Dropdown(
-            options=sources, value=sources[-1][1], description="image"
+            options=sources, value=sources[-1][1], description=TEXTS["image"]
         )
         present = sorted(set(self._labels.tolist())) if self._labels is not None else []
         options = [("all classes", -1)] + [(self._classes[c], c) for c in present]
-        self.image_class = widgets.Dropdown(options=options, value=-1, description="class")
+        self.image_class = widgets.Dropdown(options=options, value=-1, description=TEXTS["class"])
         count = len(self._images) if self._images is not None else 1
         self._indices_of_class = {-1: torch.arange(count)}
         self._indices_of_class.update({c: (self._labels == c).nonzero().flatten() for c in present})
         self.image_index = widgets.BoundedIntText(
-            value=0, min=0, max=count - 1, description="index"
+            value=0, min=0, max=count - 1, description=TEXTS["index"]
         )
+        self.image_index.add_class("kernel-image-index")
         self._enable_dataset_controls()
 
     def _all_cells(self):
@@ -326,7 +394,9 @@ class KernelEditor(LessonWidget):
             self._image_title(),
             f"feature map ({self.preset.value})",
         )
-        self.figure_png = self.show_png(self.picture, png)
+        with self.picture.hold_sync():  # the picture and its alt text in one message
+            self.picture.alt = self.alt_text()
+            self.figure_png = self.show_png(self.picture, png)
         h, w = self.feature_map.shape
         fmap = self.feature_map
         self.summary.value = (
@@ -334,6 +404,24 @@ class KernelEditor(LessonWidget):
             f"kernel sum {kernel.sum().item():.3g} (the response to a flat patch of brightness 1)"
         )
         self.redraw_count += 1
+
+    def alt_text(self):
+        """The picture's alt text: what its three panels show, with their ranges."""
+        image, fmap = self.image, self.feature_map
+        (h, w), (oh, ow) = image.shape, fmap.shape
+        return TEXTS["alt"].format(
+            image=self._image_name(),
+            h=h,
+            w=w,
+            image_low=f"{image.min().item():.3g}",
+            image_high=f"{image.max().item():.3g}",
+            oh=oh,
+            ow=ow,
+            kernel=self.preset.value if self.preset.value != "custom" else "custom",
+            low=f"{fmap.min().item():.3g}",
+            high=f"{fmap.max().item():.3g}",
+            relu_high=f"{self.relu_map.max().item():.3g}",
+        )
 
     def _image_name(self):
         return self._image_title().removeprefix("input: ")

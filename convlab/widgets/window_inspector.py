@@ -18,6 +18,20 @@ CAPTION = (
     "Point at a pixel of the feature map: its k×k window lights up on the input, and the grid "
     "lists the products X[i+a, j+b]·K[a, b] that add up to the pixel's value."
 )
+# Every word a learner sees or hears from the view, in one place (the view fills in the {…}).
+TEXTS = {
+    "keys": "Keys: Tab to the feature map, then arrows move the pointed pixel (Home: top-left "
+    "corner, Escape: let go).",
+    "map_label": "feature map {h}×{w} of the {k}×{k} kernel: arrow keys point at a pixel",
+    "input_label": "input {h}×{w}, the pointed pixel's window outlined",
+    # one sentence per pointed pixel: the products for a kernel of at most LISTED_MAX entries…
+    "sentence_products": "Y[{i}, {j}] = {products} = {sum}.",
+    # …else the sum and where its window lies
+    "sentence_window": "Y[{i}, {j}] = {sum}, the sum of {n} products over the {k}×{k} window at "
+    "rows {top}–{bottom}, columns {left}–{right}.",
+}
+LISTED_MAX = 9  # a 3×3 kernel's products are read out one by one; 25 would be too long to hear
+ANNOUNCE_MS = 300  # the live region speaks once the pointed pixel has rested this long
 
 
 def window_products(image, kernel):
@@ -75,7 +89,12 @@ class WindowInspector(anywidget.AnyWidget):
     output [i, j] start at value (i·w' + j)·k·k); ``map_colors`` (RdBu_r, 256 RGB uint8 triples);
     ``caption``; ``pointed`` [row, column] of the feature-map pixel under the mouse, [] for none
     (the browser sets it; setting it from Python points there too). Not synced:
-    ``window_text``, the pointed computation as plain text ("" when nothing is pointed at).
+    ``window_text``, the pointed computation as plain text ("" when nothing is pointed at), and
+    ``announcement``, the one sentence the view's live region says for it (``sentence``).
+
+    Keyboard: the feature map is focusable; arrows move the pointed pixel through the same code
+    as the mouse, and a polite live region (``role="status"``) says ``announcement`` once the
+    pointed pixel rests for ``announce_ms``. ``texts`` holds every word of the view.
     """
 
     _esm = JS_DIR / "window_inspector.js"
@@ -91,8 +110,12 @@ class WindowInspector(anywidget.AnyWidget):
     products = traitlets.Bytes(b"").tag(sync=True)
     map_colors = traitlets.Bytes(colormap_bytes("RdBu_r")).tag(sync=True)
     caption = traitlets.Unicode(CAPTION).tag(sync=True)
+    texts = traitlets.Dict(TEXTS).tag(sync=True)
+    listed_max = traitlets.Int(LISTED_MAX).tag(sync=True)
+    announce_ms = traitlets.Int(ANNOUNCE_MS).tag(sync=True)
     pointed = traitlets.Any(list(NOT_POINTED)).tag(sync=True)
     window_text = traitlets.Unicode("")
+    announcement = traitlets.Unicode("")
 
     def __init__(self):
         super().__init__()
@@ -120,6 +143,7 @@ class WindowInspector(anywidget.AnyWidget):
             self.products = float32_bytes(products)
             self.pointed = self.pointed  # validated again against the new map shape
         self.window_text = self._describe_pointed()
+        self.announcement = self.sentence()
 
     @traitlets.validate("pointed")
     def _check_pointed(self, proposal):
@@ -145,6 +169,26 @@ class WindowInspector(anywidget.AnyWidget):
     @traitlets.observe("pointed")
     def _on_pointed(self, change):
         self.window_text = self._describe_pointed()
+        self.announcement = self.sentence()
+
+    def sentence(self):
+        """What the live region says for the pointed pixel, as the view writes it: "Y[1, 2] =
+        0.5·1 + 0.25·(-2) + … = 0.12." ("" when nothing is pointed at)."""
+        if self._tensors is None or not self.pointed:
+            return ""
+        image, kernel, feature_map, _ = self._tensors
+        i, j = self.pointed
+        k = kernel.shape[0]
+        total = short(feature_map[i, j].item())
+        if k * k > self.listed_max:
+            return self.texts["sentence_window"].format(
+                i=i, j=j, sum=total, n=k * k, k=k, top=i, bottom=i + k - 1, left=j, right=j + k - 1
+            )
+        window = image[i : i + k, j : j + k].flatten().tolist()
+        terms = [f"{short(x)}·{factor(w)}" for x, w in zip(window, kernel.flatten().tolist())]
+        return self.texts["sentence_products"].format(
+            i=i, j=j, products=" + ".join(terms), sum=total
+        )
 
     def _describe_pointed(self):
         """The pointed computation: a header, k lines of products "x·k = p", then "Σ = Y[i, j]"."""

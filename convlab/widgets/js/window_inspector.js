@@ -8,14 +8,19 @@
 // data-window="top,left,height,width" (both "" when nothing is pointed at), and __latencies, the
 // milliseconds from a mouse move onto a new cell until the frame that shows it; the products are
 // ".kernel-product" cells, the sum ".kernel-window-sum", an error ".kernel-inspector-error".
+// Keyboard: the map canvas is focusable; arrows move the pointed pixel through the same code as
+// the mouse; ".kernel-inspector-live" (role="status") says one sentence per pointed pixel once it
+// rests for announce_ms. Every word comes from the texts trait (Python's TEXTS).
 
-const PICTURE_PX = 280; // the longer side of the input picture on screen
+const PICTURE_PX = 196; // the longer side of the input picture on screen (beside the controls)
 const SCALE_RANGE = [6, 40]; // screen pixels per image pixel: always pointable, never huge
 const NOT_POINTED = []; // nothing under the mouse, in the view and in the pointed trait
 const DATA_TRAITS = [
   "image", "image_shape", "image_range", "kernel", "kernel_size",
-  "feature_map", "map_shape", "map_limit", "products", "map_colors",
+  "feature_map", "map_shape", "map_limit", "products", "map_colors", "texts", "listed_max",
 ];
+
+const ARROWS = { ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1] };
 
 const STYLE = `
 .kernel-inspector { font-size: 13px; margin-top: 6px; }
@@ -25,6 +30,11 @@ const STYLE = `
 .kernel-inspector-frame { position: relative; line-height: 0; }
 .kernel-inspector canvas { image-rendering: pixelated; display: block; }
 .kernel-inspector-map { cursor: crosshair; }
+.kernel-inspector-map:focus { outline: none; }
+.kernel-inspector-map:focus-visible { outline: 3px solid #1565c0; outline-offset: 2px; }
+.kernel-inspector-keys { margin-bottom: 6px; color: #333; }
+.kernel-inspector-live { position: absolute; width: 1px; height: 1px; overflow: hidden;
+                         clip-path: inset(50%); white-space: nowrap; }
 .kernel-inspector-mark { position: absolute; box-sizing: border-box; pointer-events: none; }
 .kernel-inspector-window { border: 3px solid #e00; }
 .kernel-inspector-cell { border: 2px solid #000; box-shadow: 0 0 0 1px #fff; }
@@ -59,6 +69,10 @@ function buildView(el) {
   root.__latencies = [];
   element("style", "", root).textContent = STYLE;
   const view = { root, caption: element("div", "kernel-inspector-caption", root) };
+  view.keys = element("div", "kernel-inspector-keys", root);
+  view.live = element("div", "kernel-inspector-live", root);
+  view.live.setAttribute("role", "status");
+  view.live.setAttribute("aria-live", "polite");
   const panels = element("div", "kernel-inspector-panels", root);
   for (const [name, markClass] of [["input", "window"], ["map", "cell"]]) {
     const panel = element("div", "", panels);
@@ -73,7 +87,15 @@ function buildView(el) {
   view.grid = element("div", "kernel-products", computation);
   view.sum = element("div", "kernel-window-sum", computation);
   view.error = element("div", "kernel-inspector-error", root);
+  view.mapCanvas.tabIndex = 0;
+  view.mapCanvas.setAttribute("role", "application");
+  view.inputCanvas.setAttribute("role", "img");
   return view;
+}
+
+// A text of the texts trait with its {names} filled in from `values`.
+function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? values[name] : whole));
 }
 
 // A bytes trait arrives as a DataView (or another view of an ArrayBuffer, or the buffer itself).
@@ -124,6 +146,8 @@ function readData(model) {
     products: floats(model, "products", oh * ow * k * k),
     imageRange: model.get("image_range"),
     mapLimit: model.get("map_limit"),
+    texts: model.get("texts"),
+    listedMax: model.get("listed_max"),
   };
 }
 
@@ -159,6 +183,9 @@ function drawPictures(view, data) {
   paint(view.mapCanvas, data.oh, data.ow, scale, data.map, diverging);
   view.inputTitle.textContent = `input ${data.h}×${data.w}`;
   view.mapTitle.textContent = `feature map ${data.oh}×${data.ow} (${data.k}×${data.k} kernel)`;
+  const sizes = { h: data.oh, w: data.ow, k: data.k };
+  view.mapCanvas.setAttribute("aria-label", fill(data.texts.map_label, sizes));
+  view.inputCanvas.setAttribute("aria-label", fill(data.texts.input_label, { h: data.h, w: data.w }));
   view.scale = scale;
   view.grid.style.gridTemplateColumns = `repeat(${data.k}, auto)`;
   view.cells = Array.from({ length: data.k * data.k }, () => element("div", "kernel-product"));
@@ -209,6 +236,24 @@ function showPointed(view, data, cell) {
   view.sum.textContent = `Σ = ${short(data.map[i * ow + j])}`;
 }
 
+// The live region's sentence for a pointed cell (window_inspector.sentence in Python).
+function sentence(data, cell) {
+  if (data === null || !isInside(cell, data)) return "";
+  const [i, j] = cell;
+  const { k, w, ow } = data;
+  const sum = short(data.map[i * ow + j]);
+  if (k * k > data.listedMax) {
+    return fill(data.texts.sentence_window, {
+      i, j, sum, n: k * k, k, top: i, bottom: i + k - 1, left: j, right: j + k - 1,
+    });
+  }
+  const terms = Array.from({ length: k * k }, (_, n) => {
+    const [a, b] = [Math.floor(n / k), n % k];
+    return `${short(data.image[(i + a) * w + j + b])}·${factor(data.kernel[n])}`;
+  });
+  return fill(data.texts.sentence_products, { i, j, sum, products: terms.join(" + ") });
+}
+
 function cellUnder(event, canvas, data) {
   const box = canvas.getBoundingClientRect();
   const row = Math.floor(((event.clientY - box.top) / box.height) * data.oh);
@@ -231,13 +276,24 @@ function render({ model, el }) {
       fail(error);
     }
   };
+  // The live region speaks once the pointed pixel rests: held arrows do not flood it.
+  let announcing = null;
+  const announce = (cell) => {
+    clearTimeout(announcing);
+    announcing = setTimeout(() => {
+      view.live.textContent = sentence(data, shown);
+    }, model.get("announce_ms"));
+    if (cell.length === 0) view.live.textContent = "";
+  };
   const point = (cell) => {
     shown = cell;
     showPointed(view, data, cell);
+    announce(cell);
   };
   const redraw = safely(() => {
     data = null; // no pointing into half-read data
     view.caption.textContent = model.get("caption");
+    view.keys.textContent = model.get("texts").keys;
     const fresh = readData(model);
     drawPictures(view, fresh);
     data = fresh;
@@ -258,17 +314,40 @@ function render({ model, el }) {
     model.set("pointed", cell);
     model.save_changes();
   };
-  const onMove = safely((event) => {
-    if (data === null || data.oh * data.ow === 0) return;
-    const cell = cellUnder(event, view.mapCanvas, data);
+  // Mouse and keys both point through here.
+  const moveTo = (cell, start) => {
     if (samePointed(cell, shown)) return;
-    const start = event.timeStamp; // when the mouse moved (the clock of performance.now())
     point(cell);
     // rAF runs just before the next frame is drawn; the timeout after it, once it is drawn.
     requestAnimationFrame(() => setTimeout(() => {
       view.root.__latencies.push(performance.now() - start);
     }, 0));
     sendPointed(cell);
+  };
+  const onMove = safely((event) => {
+    if (data === null || data.oh * data.ow === 0) return;
+    // event.timeStamp: when the mouse moved (the clock of performance.now())
+    moveTo(cellUnder(event, view.mapCanvas, data), event.timeStamp);
+  });
+  const onKey = safely((event) => {
+    if (data === null || data.oh * data.ow === 0) return;
+    const step = ARROWS[event.key];
+    let cell = null;
+    if (step !== undefined) {
+      const [row, column] = shown.length === 2 ? shown : [0, 0];
+      const moved = shown.length === 2 ? [row + step[0], column + step[1]] : [row, column];
+      cell = [Math.max(0, Math.min(data.oh - 1, moved[0])),
+              Math.max(0, Math.min(data.ow - 1, moved[1]))];
+    } else if (event.key === "Home") {
+      cell = [0, 0];
+    } else if (event.key === "Escape") {
+      cell = NOT_POINTED;
+    } else {
+      return;
+    }
+    event.preventDefault(); // no page scrolling
+    event.stopPropagation(); // no JupyterLab shortcut (Escape: command mode)
+    moveTo(cell, event.timeStamp);
   });
   const onLeave = safely(() => {
     if (shown.length === 0) return;
@@ -281,11 +360,13 @@ function render({ model, el }) {
   });
   view.mapCanvas.addEventListener("mousemove", onMove);
   view.mapCanvas.addEventListener("mouseleave", onLeave);
+  view.mapCanvas.addEventListener("keydown", onKey);
   model.on("change:pointed", onPointedFromPython);
   model.on("change:caption", redrawSoon);
   for (const name of DATA_TRAITS) model.on(`change:${name}`, redrawSoon);
   redraw();
   return () => {
+    clearTimeout(announcing);
     model.off("change:pointed", onPointedFromPython);
     model.off("change:caption", redrawSoon);
     for (const name of DATA_TRAITS) model.off(`change:${name}`, redrawSoon);
