@@ -29,6 +29,7 @@ from support.browser import (
     STROKES,
     UI_TIMEOUT_MS,
     VIEWPORT,
+    assert_no_axe_violations,
     draw_stroke,
     draw_stroke_with_keys,
     explorer_root,
@@ -393,6 +394,7 @@ def test_kernel_editor_redraws_after_typing_a_kernel_value(page, lab):
         expected_sum, rel=1e-2, abs=1e-3
     )
     assert inspector.locator(".kernel-inspector-keys").inner_text().startswith("Keys: ")
+    assert_no_axe_violations(page, widget)
 
 
 def test_pooling_explorer_redraws_after_typing_a_window_size(page, lab):
@@ -554,6 +556,7 @@ def test_lenet_explorer_answers_a_drawn_stroke_and_outlines_receptive_fields(pag
     assert field == tuple(kernel_value(page, "gradient_field(0, 0, 15, 16)")[:4])
     wait_for_announcement(page, kernel_value(page, "explorer.describe(0, 0, 15, 16)"))
     page.screenshot(path=ARTIFACTS / "05-lenet-explorer-map-focus-1280x800.png")
+    assert_no_axe_violations(page, widget)
 
 
 def test_conv_shape_explorer_play_slides_the_window_and_writes_each_sum(page, lab):

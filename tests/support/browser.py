@@ -7,6 +7,7 @@ package ``chromium``) started through Playwright's ``executable_path``: nothing 
 """
 
 import contextlib
+import importlib.resources
 import json
 import os
 import secrets
@@ -423,4 +424,51 @@ def wait_for_announcement(page, text):
     live = explorer_root(page).locator(".lx-live")
     page.wait_for_function(
         "([live, want]) => live.textContent === want", arg=[live.element_handle(), text]
+    )
+
+
+# --------------------------------------------------------------------------------------------------
+# Accessibility: axe-core's WCAG 2.0/2.1 A and AA rules on a widget
+# --------------------------------------------------------------------------------------------------
+
+# axe-core's own build, as the package axe-playwright-python ships it (requirements.txt): read from
+# disk, so nothing is downloaded when the tests run.
+AXE_SCRIPT = importlib.resources.files("axe_playwright_python").joinpath("axe.min.js")
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def axe_violations(page, locator):
+    """Run axe-core's WCAG 2.0/2.1 A and AA rules on the element ``locator`` (a widget's output
+    area); return its violations as {id, impact, help, targets} dicts ([] when none).
+
+    axe-core is put into the page the first time (one script tag per page).
+    """
+    if not page.evaluate("() => typeof window.axe?.run === 'function'"):
+        page.add_script_tag(content=AXE_SCRIPT.read_text(encoding="utf-8"))
+    return evaluate(
+        page,
+        """
+        const results = await window.axe.run(
+            arg.element, {runOnly: {type: "tag", values: arg.tags}});
+        return results.violations.map((rule) => ({
+            id: rule.id,
+            impact: rule.impact,
+            help: rule.help,
+            targets: rule.nodes.map((node) => node.target.flat().join(" ")),
+        }));
+    """,
+        {"element": locator.element_handle(), "tags": AXE_TAGS},
+    )
+
+
+def assert_no_axe_violations(page, locator):
+    """Fail, listing each violation (rule, impact, elements, what to do), when axe-core finds any
+    WCAG 2.0/2.1 A or AA violation in ``locator``."""
+    violations = axe_violations(page, locator)
+    assert not violations, (
+        f"axe-core finds {len(violations)} WCAG A/AA violation(s):\n"
+        + "\n".join(
+            f"- {v['id']} ({v['impact']}) on {', '.join(v['targets'])}: {v['help']}"
+            for v in violations
+        )
     )
