@@ -261,18 +261,38 @@ def sha256_in_kernel(page, bytes_expression):
 # --------------------------------------------------------------------------------------------------
 
 
-def press_play_and_watch(page, prefix, widget_name, picture):
-    """Press the play button of widget ``prefix`` (CSS class ``prefix-play``), wait for two new
-    pictures, pause; return the window position the kernel then holds (≥ 2 past the start)."""
+def play_with_keys(page, prefix, widget_name, picture):
+    """With the keyboard alone: focus widget ``prefix``'s window slider, Tab to its Play button
+    (CSS class ``prefix-play``), press Enter, wait for two new pictures, press Enter again (the
+    button now pauses). Returns the window position the kernel then holds (≥ 2 past the start);
+    fails unless the live region then says the kernel's announcement for it."""
     start = kernel_value(page, f"{widget_name}.window.value")
     source = image_source(picture)
-    page.locator(f".{prefix}-play button").first.click()
+    page.locator(f".{prefix}-window .noUi-handle").focus()
+    for _ in range(4):
+        page.keyboard.press("Tab")
+        if "lesson-player-play" in focused_class(page):
+            break
+    play = page.locator(f".{prefix}-play .lesson-player-play")
+    assert "lesson-player-play" in focused_class(page), "Tab from the slider misses Play"
+    assert play.get_attribute("aria-label").startswith("Play")
+    page.screenshot(path=ARTIFACTS / f"{prefix}-play-focus-1280x800.png")
+    page.keyboard.press("Enter")
+    assert play.get_attribute("aria-label").startswith("Pause")
     for _ in range(2):
         wait_for_new_image(page, picture, source)
         source = image_source(picture)
-    page.locator(f".{prefix}-play button").first.click()  # pause
+    if page.locator(f".{prefix}-play").get_attribute("data-playing") == "1":
+        page.keyboard.press("Enter")  # pause (a short play may have stopped at its end)
+    page.locator(f".{prefix}-play[data-playing='0']").wait_for()
     position = kernel_value(page, f"{widget_name}.window.value")
     assert position >= start + 2, f"the window did not advance: {start} → {position}"
+    live = page.locator(f".{prefix}-play .lesson-player-live")
+    assert (live.get_attribute("role"), live.get_attribute("aria-live")) == ("status", "polite")
+    page.wait_for_function(
+        "([live, want]) => live.textContent === want",
+        arg=[live.element_handle(), kernel_value(page, f"{widget_name}.announcement")],
+    )
     return position
 
 
@@ -407,7 +427,7 @@ def test_pooling_explorer_redraws_after_typing_a_window_size(page, lab):
     window.wait_for(state="visible")
     widget = widget_output(page, "pool-output")
     assert_usable(page, widget)
-    pooled_picture = page.locator("img.pool-output")
+    pooled_picture = page.locator(".pool-output img")
     old_source = image_source(pooled_picture)
     old_picture = shown_picture_sha256(pooled_picture)
     old_size, largest = kernel_value(page, "[explorer.pool_size.value, explorer.pool_size.max]")
@@ -446,14 +466,16 @@ def test_pooling_explorer_redraws_after_typing_a_window_size(page, lab):
 
     # Play: the window slides; the page shows the kernel's written-out max or mean.
     widget.evaluate("(element) => element.scrollIntoView({block: 'start'})")
-    press_play_and_watch(page, "pool", "explorer", pooled_picture)
+    play_with_keys(page, "pool", "explorer", pooled_picture)
     page.wait_for_function(
         "([img, text]) => img.complete && document.querySelector('.pool-window-value')"
         ".innerText.trim() === text",
         arg=[pooled_picture.element_handle(), kernel_value(page, "explorer.window_text")],
     )
     assert shown_picture_sha256(pooled_picture) == sha256_in_kernel(page, "explorer.output_png")
+    assert pooled_picture.get_attribute("alt") == kernel_value(page, "explorer.alt_text()")
     page.screenshot(path=ARTIFACTS / "04-pooling-explorer-play-1280x800.png")
+    assert_no_axe_violations(page, widget)
 
 
 # The gradient of one feature-map value of the explorer's network with respect to its input, in
@@ -564,10 +586,10 @@ def test_conv_shape_explorer_play_slides_the_window_and_writes_each_sum(page, la
     products that the kernel computed for the position it reached."""
     open_and_run(page, lab, "01_cross_correlation.ipynb")
     widget = widget_output(page, "shape-play")
-    picture = page.locator("img.shape-drawing")
+    picture = page.locator(".shape-drawing img")
     widget.evaluate("(element) => element.scrollIntoView({block: 'start'})")
     assert_usable(page, widget)
-    press_play_and_watch(page, "shape", "shape_explorer", picture)
+    play_with_keys(page, "shape", "shape_explorer", picture)
     page.wait_for_function(  # the last picture and line the kernel sent have arrived
         "([img, text]) => img.complete && document.querySelector('.shape-window-sum')"
         ".innerText.trim() === text",
@@ -579,4 +601,6 @@ def test_conv_shape_explorer_play_slides_the_window_and_writes_each_sum(page, la
         "shape_explorer.window_text.endswith(f'= {int(shape_explorer.Y.flatten()"
         "[shape_explorer.window.value])}')",
     ), "the written sum is not the output value at the window's position"
+    assert picture.get_attribute("alt") == kernel_value(page, "shape_explorer.alt_text()")
     page.screenshot(path=ARTIFACTS / "01-shape-explorer-play-1280x800.png")
+    assert_no_axe_violations(page, widget)

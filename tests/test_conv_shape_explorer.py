@@ -2,6 +2,7 @@
 
 import html
 import math
+import re
 
 import ipywidgets as widgets
 import pytest
@@ -75,9 +76,8 @@ def test_shape_text_works_the_formula_out(explorer):
     set_controls(explorer, 8, 3, 1, 2)
     assert explorer.shape_text.startswith("output size = floor((8 + 2·1 − 3) / 2) + 1")
     assert explorer.shape_text.endswith(f"= {math.floor((8 + 2 - 3) / 2) + 1}")
-    shown = explorer.output_text.value.replace(
-        "<br>", " "
-    )  # the widget breaks the line before the '='
+    # the widget breaks the line before the '=' and keeps each term on one line (spans)
+    shown = re.sub(r"<(?!br>)[^>]+>", "", explorer.output_text.value).replace("<br>", " ")
     assert explorer.shape_text in shown
     set_controls(explorer, 5, 2, 0, 1)
     assert "floor((5 + 2·0 − 2) / 1) + 1" in explorer.shape_text
@@ -207,7 +207,7 @@ def test_every_window_sum_equals_conv2d(n, k, p, s):
         text = explorer.window_text
         assert text.startswith(f"Y[{i}, {j}] = ")
         assert written_result(text) == expected[i, j].item(), text
-        assert html.escape(text) in explorer.window_html.value
+        assert text in html.unescape(re.sub(r"<[^>]+>", "", explorer.window_html.value))
         sums = text.split(" = ")[1]
         products = [term for term in sums.split(" + ") if "·" in term]
         assert sum(int(a) * int(b) for a, b in (t.split("·") for t in products)) == expected[i, j]
@@ -261,3 +261,52 @@ def test_drawing_follows_the_window_and_comes_back_the_same(explorer):
     first, moved, back = pictures
     assert moved != first
     assert back == first  # each picture is drawn afresh, nothing of the last one stays
+
+
+# Accessibility: what the controls are called, what the picture says, what the live region says
+
+
+def test_controls_are_named_for_what_they_set():
+    explorer = helpers.ConvShapeExplorer()
+    names = [
+        c.description
+        for c in (explorer.input_size, explorer.kernel_size, explorer.padding, explorer.stride)
+    ]
+    assert names == ["input size n", "kernel size k", "padding p", "stride s"]
+    assert explorer.window.description == "window position"
+    texts = explorer.play.texts
+    assert texts["play_name"].startswith("Play") and texts["stop_name"].startswith("Stop")
+    assert texts["keys"].startswith("Keys: ") and "Enter or Space" in texts["keys"]
+    assert explorer.play.interval == 160  # the play rate: one window every 160 ms
+
+
+def test_alt_text_and_announcement_say_the_window_and_its_sum():
+    explorer = helpers.ConvShapeExplorer(3, 2, 0, 1)  # lesson 01's worked example
+    explorer.window.value = 1
+    assert explorer.window_text == "Y[0, 1] = 2·1 + 3·2 + 5·3 + 6·4 = 47"
+    assert explorer.announcement == "Window 2 of 4: Y[0, 1] = 2·1 + 3·2 + 5·3 + 6·4 = 47."
+    assert explorer.play.announcement == explorer.announcement  # what the live region says
+    assert (
+        explorer.drawing.alt
+        == explorer.alt_text()
+        == (
+            "input 3×3, every 2×2 window position outlined in blue, the current one outlined in "
+            "red from row 0, column 1; output 2×2, Y[0, 1] = 2·1 + 3·2 + 5·3 + 6·4 = 47."
+        )
+    )
+    set_controls(explorer, 5, 3, 1, 2)
+    explorer.window.value = 1
+    assert explorer.drawing.alt.startswith("input 5×5 padded to 7×7, every 3×3 window")
+    assert "from row 0, column 2; output 3×3, Y[0, 1] = " in explorer.drawing.alt
+    explorer.kernel_size.value = 7
+    explorer.padding.value = 0  # the 7×7 kernel does not fit the 5×5 input
+    assert explorer.announcement == "The 7×7 kernel does not fit: no output."
+    assert "does not fit" in explorer.drawing.alt
+
+
+def test_formula_and_sum_wrap_only_between_terms():
+    explorer = helpers.ConvShapeExplorer(8, 3, 1, 2)
+    assert "<span style='white-space: nowrap'>floor((8 + 2·1 − 3) / 2)</span>" in (
+        explorer.output_text.value
+    )
+    assert "<span style='white-space: nowrap'>Y[0, 0]</span>" in explorer.window_html.value

@@ -217,3 +217,38 @@ def test_picture_follows_the_window_and_comes_back_the_same():
     first, moved, back = pictures
     assert moved != first
     assert back == first  # each picture is drawn afresh, nothing of the last one stays
+
+
+# Accessibility: what the controls are called, what the picture says, what the live region says
+
+
+def test_controls_are_named_for_what_they_set():
+    explorer = helpers.PoolingExplorer()
+    names = [c.description for c in (explorer.image, explorer.pool_size, explorer.stride)]
+    assert names + [explorer.padding.description] == ["image", "pool size", "stride", "padding"]
+    assert explorer.window.description == "window position"
+    assert explorer.mode.tooltips == ("max pooling", "average pooling")
+    texts = explorer.play.texts
+    assert texts["play_name"].startswith("Play") and texts["stop_name"].startswith("Stop")
+    assert texts["keys"].startswith("Keys: ") and "Enter or Space" in texts["keys"]
+    assert explorer.play.interval == 160  # the play rate: one window every 160 ms
+
+
+def test_alt_text_and_announcement_say_the_window_and_its_value():
+    explorer = helpers.PoolingExplorer(pool_size=2, stride=1, padding=1)
+    assert explorer.announcement == "Window 1 of 63: Y[0, 0] = max(−∞, −∞, −∞, 1) = 1."
+    assert explorer.play.announcement == explorer.announcement  # what the live region says
+    assert (
+        explorer.output.alt
+        == explorer.alt_text()
+        == (
+            "Input: edge image 6×8 padded to 8×10 (tan), the current 2×2 window outlined in red "
+            "from row 0, column 0, the next one dashed blue; output: max pooled 7×9, "
+            "Y[0, 0] = max(−∞, −∞, −∞, 1) = 1."
+        )
+    )
+    explorer.window.value = explorer.window.max  # the last window has no next one
+    assert "dashed" not in explorer.output.alt and "from row 6, column 8" in explorer.output.alt
+    explorer.padding.value = 2  # more than half the window: no output
+    assert explorer.announcement == f"No output: {explorer.message}"
+    assert explorer.output.alt.endswith(f"no output: {explorer.message}")

@@ -8,6 +8,7 @@ view is a tree of ipywidgets in ``self.ui``, which Jupyter shows when the object
 import base64
 from contextlib import contextmanager
 
+import anywidget
 import ipywidgets as widgets
 import traitlets
 
@@ -35,23 +36,183 @@ def int_control(kind, description, value, bounds, css_class, label_width, width=
     return control
 
 
-def linked_play(slider, css_class, margin_left):
-    """A Play button (ipywidgets.Play) that steps ``slider`` through its values, and its link.
+# Every word of the player a learner sees or hears, in one place (the widget fills in "keys").
+PLAYER_TEXTS = {
+    "play": "Play",
+    "pause": "Pause",
+    "stop": "Stop",
+    "play_name": "Play: step the window through every position",
+    "pause_name": "Pause the window",
+    "stop_name": "Stop: back to the first window",
+    "keys": "",
+}
+ANNOUNCE_EVERY_MS = 1500  # while playing, the live region speaks at most this often
+
+
+class Player(anywidget.AnyWidget):
+    """Named Play/Pause and Stop buttons (native ``button`` elements, so Enter and Space press
+    them) that step ``value`` from ``min`` to ``max``, one step every ``interval`` ms, and stop
+    at the end; Stop goes back to ``min``. Under them, the widget's "Keys: …" line
+    (``texts["keys"]``) and a polite live region (``role="status"``) that says ``announcement``:
+    at once after an action, at most every ``ANNOUNCE_EVERY_MS`` ms while playing, and once more
+    when the play stops. Drop-in for the ``value/min/max/interval/disabled`` of
+    ``ipywidgets.Play``, whose buttons have no accessible names.
+
+    ipywidgets 8 ties a slider's ``description`` (``<label for>``) to a hidden input, not to the
+    handle a keyboard moves (noUiSlider's ``role="slider"``), which so has no name (axe's
+    ``aria-input-field-name``): the player gives each slider handle of its widget its label."""
+
+    _esm = """
+    function render({ model, el }) {
+      const texts = model.get("texts");
+      const make = (tag, cls, parent) => {
+        const node = document.createElement(tag);
+        node.className = cls;
+        parent.appendChild(node);
+        return node;
+      };
+      const buttons = make("div", "lesson-player-buttons", el);
+      const play = make("button", "lesson-player-play", buttons);
+      const stop = make("button", "lesson-player-stop", buttons);
+      play.type = stop.type = "button";
+      stop.textContent = texts.stop;
+      stop.setAttribute("aria-label", texts.stop_name);
+      if (texts.keys) make("div", "lesson-player-keys", el).textContent = texts.keys;
+      const live = make("div", "lesson-player-live", el);
+      live.setAttribute("role", "status");
+      live.setAttribute("aria-live", "polite");
+      let timer = null;
+      let pending = null;
+      let spoken = 0;
+      const speak = () => {
+        clearTimeout(pending);
+        pending = null;
+        spoken = Date.now();
+        live.textContent = model.get("announcement");
+      };
+      const show = () => {
+        const playing = timer !== null;
+        play.textContent = playing ? texts.pause : texts.play;
+        play.setAttribute("aria-label", playing ? texts.pause_name : texts.play_name);
+        play.disabled = stop.disabled = model.get("disabled");
+        el.dataset.playing = playing ? "1" : "0";
+      };
+      const halt = () => {
+        clearInterval(timer);
+        timer = null;
+        show();
+        speak();
+      };
+      const go = (value) => {
+        model.set("value", value);
+        model.save_changes();
+      };
+      const step = () => {
+        if (model.get("value") >= model.get("max")) halt();
+        else go(model.get("value") + 1);
+      };
+      play.addEventListener("click", () => {
+        if (timer !== null) return halt();
+        if (model.get("value") >= model.get("max")) go(model.get("min"));
+        timer = setInterval(step, model.get("interval"));
+        show();
+      });
+      stop.addEventListener("click", () => {
+        clearInterval(timer);
+        timer = null;
+        go(model.get("min"));
+        show();
+      });
+      model.on("change:announcement", () => {
+        if (timer === null) speak();
+        else if (pending === null) {
+          const wait = spoken + model.get("announce_every") - Date.now();
+          pending = setTimeout(speak, Math.max(0, wait));
+        }
+      });
+      model.on("change:disabled", () => (timer !== null ? halt() : show()));
+      show();
+      // The sliders of the player's widget: their handles take their label's text as name.
+      // render() runs before the view is put into its box: wait until it is there.
+      const nameHandles = (root) => {
+        for (const slider of root.querySelectorAll(".widget-slider")) {
+          const label = slider.querySelector(".widget-label")?.textContent;
+          for (const handle of slider.querySelectorAll(".noUi-handle")) {
+            if (label && handle.getAttribute("aria-label") !== label) {
+              handle.setAttribute("aria-label", label);
+            }
+          }
+        }
+      };
+      let watcher = null;
+      let waiting = null;
+      const attach = (tries) => {
+        let root = el.closest(".widget-box");
+        if (!root) {
+          if (tries > 0) waiting = setTimeout(() => attach(tries - 1), 100);
+          return;
+        }
+        while (root.parentElement?.closest(".widget-box")) {
+          root = root.parentElement.closest(".widget-box");
+        }
+        nameHandles(root);
+        watcher = new MutationObserver(() => nameHandles(root));
+        watcher.observe(root, { childList: true, subtree: true });
+      };
+      attach(100);
+      return () => {
+        clearInterval(timer);
+        clearTimeout(pending);
+        clearTimeout(waiting);
+        watcher?.disconnect();
+      };
+    }
+    export default { render };
+    """
+    _css = """
+    .lesson-player-buttons { display: flex; gap: 6px; }
+    .lesson-player button { font: inherit; min-width: 64px; padding: 2px 10px; cursor: pointer;
+      border: 1px solid #767676; border-radius: 3px; background: #f4f4f4; color: #111; }
+    .lesson-player button:disabled { color: #6b6b6b; cursor: default; }
+    .lesson-player button:focus-visible { outline: 3px solid #1a5fb4; outline-offset: 2px; }
+    .lesson-player-keys { font-size: 12px; color: #333; margin-top: 4px; }
+    .lesson-player-live { position: absolute; width: 1px; height: 1px; overflow: hidden;
+      clip-path: inset(50%); white-space: nowrap; }
+    """
+    value = traitlets.Int(0).tag(sync=True)
+    min = traitlets.Int(0).tag(sync=True)
+    max = traitlets.Int(0).tag(sync=True)
+    interval = traitlets.Int(PLAY_INTERVAL_MS).tag(sync=True)
+    disabled = traitlets.Bool(False).tag(sync=True)
+    announcement = traitlets.Unicode("").tag(sync=True)
+    announce_every = traitlets.Int(ANNOUNCE_EVERY_MS).tag(sync=True)
+    texts = traitlets.Dict(PLAYER_TEXTS).tag(sync=True)
+
+
+def linked_play(slider, css_class, margin_left, keys=""):
+    """A ``Player`` that steps ``slider`` through its values, and its link; ``keys`` is the
+    widget's "Keys: …" line, shown under the buttons.
 
     The link is made in the browser (``jslink``): the animation runs there and Python redraws for
-    every value it receives. Keep the Play's ``max`` equal to the slider's. Returns (play, link).
+    every value it receives. Keep the player's ``max`` equal to the slider's. Returns (play, link).
     """
-    play = widgets.Play(
+    play = Player(
         value=slider.value,
         min=slider.min,
         max=slider.max,
-        interval=PLAY_INTERVAL_MS,
-        show_repeat=False,
-        description="play",
+        texts={**PLAYER_TEXTS, "keys": keys},
         layout=widgets.Layout(margin=f"2px 0 6px {margin_left}"),
     )
+    play.add_class("lesson-player")
     play.add_class(css_class)
     return play, widgets.jslink((play, "value"), (slider, "value"))
+
+
+# Pictures drawn into a ``PictureWithAlt`` never grow past their natural size, and shrink with
+# the notebook (a style element shown with the widget, as ipywidgets has no per-widget CSS).
+PICTURE_FITS = """<style>
+.lesson-picture img { display: block; max-width: 100%; height: auto; }
+</style>"""
 
 
 def png_width(png):

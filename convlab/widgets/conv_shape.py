@@ -11,10 +11,28 @@ from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.patches import Rectangle
 
 from convlab.plotting import BLUE, RED, BlittedFigure, grid_axes, write_values
-from convlab.widgets.base import LessonWidget, int_control, linked_play
+from convlab.widgets.base import PICTURE_FITS, LessonWidget, int_control, linked_play
+from convlab.widgets.kernel_editor import PictureWithAlt
 from helpers import check_int, conv_output_shape
 
 WRITE_ALL_PRODUCTS_UP_TO = 9  # a 3×3 kernel's sum is written in full; larger ones drop the zeros
+# Every word of the explorer's controls, alt text and announcements, in one place.
+TEXTS = {
+    "input_size": "input size n",
+    "kernel_size": "kernel size k",
+    "padding": "padding p",
+    "stride": "stride s",
+    "window": "window position",
+    "keys": "Keys: Tab to a slider, arrows change it; Tab to Play, Enter or Space plays or pauses.",
+    "padded": "input {n}×{n} padded to {size}×{size}",
+    "unpadded": "input {n}×{n}",
+    "alt": "{input}, every {k}×{k} window position outlined in blue, the current one outlined "
+    "in red from row {top}, column {left}; output {out}×{out}, {sum}.",
+    "alt_no_fit": "{input}, and a {k}×{k} kernel drawn dashed in red that does not fit in it: "
+    "no output.",
+    "announce": "Window {number} of {count}: {sum}.",
+    "announce_no_fit": "The {k}×{k} kernel does not fit: no output.",
+}
 
 
 def example_input(n):
@@ -267,6 +285,28 @@ class ConvWindowsFigure(BlittedFigure):
         return self._render()
 
 
+def _top_level_terms(part):
+    """``part`` split at its ' + ' outside parentheses: 'floor((8 + 2·1) / 2) + 1' → 2 terms."""
+    terms, depth, start = [], 0, 0
+    for index, char in enumerate(part):
+        depth += (char == "(") - (char == ")")
+        if depth == 0 and part.startswith(" + ", index):
+            terms.append(part[start:index])
+            start = index + 3
+    return [*terms, part[start:]]
+
+
+def _unbroken(expression):
+    """HTML of ``expression`` that wraps only at a ' + ' or ' = ' outside parentheses, never
+    inside a term such as 'floor((8 + 2·1 − 3) / 2)', '(2 products that are 0)' or 'Y[1, 0]'."""
+    nowrap = "<span style='white-space: nowrap'>{}</span>"
+    parts = [
+        " + ".join(nowrap.format(html.escape(term)) for term in _top_level_terms(part))
+        for part in expression.split(" = ")
+    ]
+    return " = ".join(parts)
+
+
 class ConvShapeExplorer(LessonWidget):
     """Sliders for input size n, kernel size k, padding p and stride s (square, one channel).
 
@@ -299,28 +339,33 @@ class ConvShapeExplorer(LessonWidget):
             int_control, widgets.IntSlider, label_width="110px", continuous_update=False
         )
         limits = self.LIMITS
-        self.input_size = slider("input n", input_size, limits["input_size"], "shape-input")
-        self.kernel_size = slider("kernel k", kernel_size, limits["kernel_size"], "shape-kernel")
-        self.padding = slider("padding p", padding, limits["padding"], "shape-padding")
-        self.stride = slider("stride s", stride, limits["stride"], "shape-stride")
-        self.window = slider("window position", 0, (0, 0), "shape-window")
-        self.play, self.play_link = linked_play(self.window, "shape-play", margin_left="114px")
+        self.input_size = slider(
+            TEXTS["input_size"], input_size, limits["input_size"], "shape-input"
+        )
+        self.kernel_size = slider(
+            TEXTS["kernel_size"], kernel_size, limits["kernel_size"], "shape-kernel"
+        )
+        self.padding = slider(TEXTS["padding"], padding, limits["padding"], "shape-padding")
+        self.stride = slider(TEXTS["stride"], stride, limits["stride"], "shape-stride")
+        self.window = slider(TEXTS["window"], 0, (0, 0), "shape-window")
+        self.play, self.play_link = linked_play(
+            self.window, "shape-play", margin_left="114px", keys=TEXTS["keys"]
+        )
         self.output_text = widgets.HTML()
         self.output_text.add_class("shape-output")
         self.window_html = widgets.HTML()
         self.window_html.add_class("shape-window-sum")
         # The drawing fills the rest of the row up to its natural width (so it is never blown
         # up); below 480 px it wraps under the controls instead of shrinking further.
-        self.drawing = widgets.Image(
-            format="png",
-            layout=widgets.Layout(
-                flex="1 1 480px", min_width="480px", height="auto", object_fit="contain"
-            ),
-        )
+        self.drawing = PictureWithAlt(layout=widgets.Layout(flex="1 1 480px", min_width="480px"))
+        self.drawing.add_class("lesson-picture")
         self.drawing.add_class("shape-drawing")
         sliders = [self.input_size, self.kernel_size, self.padding, self.stride, self.window]
         texts = [self.output_text, self.window_html, self.message_html]
-        controls = widgets.VBox([*sliders, self.play, *texts], layout=widgets.Layout(width="380px"))
+        controls = widgets.VBox(
+            [*sliders, self.play, *texts, widgets.HTML(PICTURE_FITS)],
+            layout=widgets.Layout(width="380px"),
+        )
         self.ui = widgets.HBox(
             [controls, self.drawing],
             layout=widgets.Layout(flex_flow="row wrap", align_items="flex-start"),
@@ -329,7 +374,7 @@ class ConvShapeExplorer(LessonWidget):
             control.observe(self._on_shape_change, names="value")
         self.window.observe(self._on_window_change, names="value")
         self.output_size = None
-        self.shape_text = self.window_text = ""
+        self.shape_text = self.window_text = self.announcement = ""
         self.drawing_png = b""
         self._on_shape_change()
 
@@ -353,7 +398,7 @@ class ConvShapeExplorer(LessonWidget):
             worked = f"= floor({n + 2 * p - k} / {s}) + 1 = {self.output_size}"
             self.shape_text = f"{formula} {worked}"
             self._shape_lines = [formula, worked]
-            self.output_text.value = f"<b>{formula}<br>{worked}</b>"
+            self.output_text.value = f"<b>{_unbroken(formula)}<br>{_unbroken(worked)}</b>"
             self.message = ""
             self.Y = cross_correlate(self._padded_input(), self.K, s, self.output_size)
         # Lowering max may clamp the window value and fire _on_window_change: draw once, below.
@@ -373,8 +418,41 @@ class ConvShapeExplorer(LessonWidget):
 
     def _redraw(self):
         self._write_window_sum()
-        self.drawing_png = self.show_png(
-            self.drawing, self._figure.png(self.window.value), cap_width=True
+        png = self._figure.png(self.window.value)
+        with self.drawing.hold_sync():  # the picture and its alt text in one message
+            self.drawing.alt = self.alt_text()
+            self.drawing_png = self.show_png(self.drawing, png, cap_width=True)
+        self.announcement = self.play.announcement = self._announcement()
+
+    def _input_words(self):
+        n, p = self.input_size.value, self.padding.value
+        size = n + 2 * p
+        return TEXTS["padded" if p else "unpadded"].format(n=n, size=size)
+
+    def alt_text(self):
+        """The drawing's alt text: e.g. 'input 5×5 padded to 7×7, every 3×3 window position
+        outlined in blue, the current one outlined in red at row 0, column 2; output 3×3,
+        Y[0, 1] = … = 47.'"""
+        k = self.kernel_size.value
+        if self.output_size is None:
+            return TEXTS["alt_no_fit"].format(input=self._input_words(), k=k)
+        i, j = divmod(self.window.value, self.output_size)
+        s = self.stride.value
+        return TEXTS["alt"].format(
+            input=self._input_words(),
+            k=k,
+            top=i * s,
+            left=j * s,
+            out=self.output_size,
+            sum=self.window_text,
+        )
+
+    def _announcement(self):
+        """The live region's sentence: 'Window 2 of 9: Y[0, 1] = 2·1 + 3·2 + 5·3 + 6·4 = 47.'"""
+        if self.output_size is None:
+            return TEXTS["announce_no_fit"].format(k=self.kernel_size.value)
+        return TEXTS["announce"].format(
+            number=self.window.value + 1, count=self.output_size**2, sum=self.window_text
         )
 
     def _write_window_sum(self):
@@ -384,7 +462,7 @@ class ConvShapeExplorer(LessonWidget):
         i, j = divmod(self.window.value, self.output_size)
         products = window_products(self._padded_input(), self.K, i, j, self.stride.value)
         self.window_text = written_sum(i, j, products)
-        self.window_html.value = f"<b>{html.escape(self.window_text)}</b>"
+        self.window_html.value = f"<b>{_unbroken(self.window_text)}</b>"
 
     def _setting(self):
         return tuple(

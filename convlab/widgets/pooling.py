@@ -9,10 +9,30 @@ import torch
 from matplotlib.patches import Rectangle
 
 from convlab.plotting import BLUE, RED, BlittedFigure, show_values
-from convlab.widgets.base import LessonWidget, int_control, linked_play
+from convlab.widgets.base import PICTURE_FITS, LessonWidget, int_control, linked_play
+from convlab.widgets.kernel_editor import PictureWithAlt
 from helpers import check_choice, check_int, check_tensor, edge_image, pool2d
 
 MODES = ("max", "avg")
+# Every word of the explorer's controls, alt text and announcements, in one place.
+TEXTS = {
+    "image": "image",
+    "pool_size": "pool size",
+    "stride": "stride",
+    "padding": "padding",
+    "mode_tooltips": ["max pooling", "average pooling"],
+    "window": "window position",
+    "keys": "Keys: Tab to a box, type a number or use the arrows; Tab to Play, Enter or Space "
+    "plays or pauses.",
+    "padded": "{image} {h}×{w} padded to {ph}×{pw} (tan)",
+    "unpadded": "{image} {h}×{w}",
+    "alt": "Input: {input}, the current {k}×{k} window outlined in red from row {top}, column "
+    "{left}{next}; output: {mode} pooled {oh}×{ow}, {value}.",
+    "alt_next": ", the next one dashed blue",
+    "alt_invalid": "Input: {input}; no output: {message}",
+    "announce": "Window {number} of {count}: {value}.",
+    "announce_invalid": "No output: {message}",
+}
 
 
 def check_named_images(images):
@@ -171,47 +191,50 @@ class PoolingExplorer(LessonWidget):
         int_box = partial(int_control, widgets.BoundedIntText, label_width="70px", width="150px")
         self.image = widgets.Dropdown(
             options=list(self.images),
-            description="image",
+            description=TEXTS["image"],
             style={"description_width": "60px"},
             layout=widgets.Layout(width="320px"),
         )
         self.image.add_class("pool-image")
-        self.pool_size = int_box("pool size", pool_size, (1, self.MAX_POOL_SIZE), "pool-size")
-        self.stride = int_box("stride", stride, (1, self.MAX_STRIDE), "pool-stride")
-        self.padding = int_box("padding", padding, (0, self.MAX_PADDING), "pool-padding")
+        self.pool_size = int_box(
+            TEXTS["pool_size"], pool_size, (1, self.MAX_POOL_SIZE), "pool-size"
+        )
+        self.stride = int_box(TEXTS["stride"], stride, (1, self.MAX_STRIDE), "pool-stride")
+        self.padding = int_box(TEXTS["padding"], padding, (0, self.MAX_PADDING), "pool-padding")
         # No description: ToggleButtons puts it on a line of its own above the buttons.
         self.mode = widgets.ToggleButtons(
             options=list(MODES),
             value=mode,
-            tooltips=["max pooling", "average pooling"],
+            tooltips=TEXTS["mode_tooltips"],
             style={"button_width": "60px"},
         )
         self.mode.add_class("pool-mode")
         self.window = int_control(
             widgets.IntSlider,
-            "window position",
+            TEXTS["window"],
             0,
             (0, 0),
             "pool-window",
             label_width="110px",
             continuous_update=False,
         )
-        self.play, self.play_link = linked_play(self.window, "pool-play", margin_left="8px")
+        self.play, self.play_link = linked_play(
+            self.window, "pool-play", margin_left="8px", keys=TEXTS["keys"]
+        )
         self.shape_html = widgets.HTML()
         self.shape_html.add_class("pool-shape")
         self.window_html = widgets.HTML()
         self.window_html.add_class("pool-window-value")
-        self.output = widgets.Image(
-            format="png", layout=widgets.Layout(max_width="100%", height="auto")
-        )
+        self.output = PictureWithAlt()
+        self.output.add_class("lesson-picture")
         self.output.add_class("pool-output")
         # Controls in rows above the picture: the two-panel picture needs the notebook's width.
         row = widgets.HBox([self.pool_size, self.stride, self.padding, self.mode])
         stepper = widgets.HBox([self.window, self.play])
-        texts = [self.shape_html, self.window_html, self.message_html]
+        texts = [self.shape_html, self.window_html, self.message_html, widgets.HTML(PICTURE_FITS)]
         self.ui = widgets.VBox([self.image, row, stepper, *texts, self.output])
         self.pooled = None
-        self.shape_text = self.window_text = ""
+        self.shape_text = self.window_text = self.announcement = ""
         self.output_png = b""
         for control in (self.image, self.pool_size, self.stride, self.padding, self.mode):
             control.observe(self._update, names="value")
@@ -248,7 +271,46 @@ class PoolingExplorer(LessonWidget):
 
     def _redraw(self):
         self._write_window_value()
-        self.output_png = self.show_png(self.output, self._figure.png(self.window.value))
+        png = self._figure.png(self.window.value)
+        with self.output.hold_sync():  # the picture and its alt text in one message
+            self.output.alt = self.alt_text()
+            self.output_png = self.show_png(self.output, png)
+        self.announcement = self.play.announcement = self._announcement()
+
+    def _input_words(self):
+        h, w = self.images[self.image.value].shape
+        q = self.padding.value
+        words = TEXTS["padded" if q else "unpadded"]
+        return words.format(image=self.image.value, h=h, w=w, ph=h + 2 * q, pw=w + 2 * q)
+
+    def alt_text(self):
+        """The picture's alt text: e.g. 'Input: edge image 6×8, the current 2×2 window outlined
+        in red from row 0, column 4, the next one dashed blue; output: max pooled 3×4,
+        Y[0, 2] = max(0, 0, 1, 1) = 1.' (rows and columns of the padded input)."""
+        if self.pooled is None:
+            return TEXTS["alt_invalid"].format(input=self._input_words(), message=self.message)
+        oh, ow = self.pooled.shape
+        i, j = divmod(self.window.value, ow)
+        s = self.stride.value
+        return TEXTS["alt"].format(
+            input=self._input_words(),
+            k=self.pool_size.value,
+            top=i * s,
+            left=j * s,
+            next=TEXTS["alt_next"] if self.window.value + 1 < oh * ow else "",
+            mode=self.mode.value,
+            oh=oh,
+            ow=ow,
+            value=self.window_text,
+        )
+
+    def _announcement(self):
+        """The live region's sentence: 'Window 3 of 12: Y[0, 2] = max(0, 0, 1, 1) = 1.'"""
+        if self.pooled is None:
+            return TEXTS["announce_invalid"].format(message=self.message)
+        return TEXTS["announce"].format(
+            number=self.window.value + 1, count=self.pooled.numel(), value=self.window_text
+        )
 
     def _write_window_value(self):
         if self.pooled is None:
