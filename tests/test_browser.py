@@ -589,6 +589,12 @@ def test_conv_shape_explorer_play_slides_the_window_and_writes_each_sum(page, la
     picture = page.locator(".shape-drawing img")
     widget.evaluate("(element) => element.scrollIntoView({block: 'start'})")
     assert_usable(page, widget)
+    # At 1280×800 the sliders, the play buttons and the picture they change are seen together.
+    picture.wait_for()
+    boxes = [page.locator(f".shape-{name}").bounding_box() for name in ("input", "play")]
+    boxes.append(picture.bounding_box())
+    assert all(0 <= b["y"] and b["y"] + b["height"] <= VIEWPORT["height"] for b in boxes), boxes
+    assert picture.bounding_box()["x"] > boxes[1]["x"], "the picture wrapped under the controls"
     play_with_keys(page, "shape", "shape_explorer", picture)
     page.wait_for_function(  # the last picture and line the kernel sent have arrived
         "([img, text]) => img.complete && document.querySelector('.shape-window-sum')"

@@ -356,8 +356,9 @@ class ConvShapeExplorer(LessonWidget):
         self.window_html = widgets.HTML()
         self.window_html.add_class("shape-window-sum")
         # The drawing fills the rest of the row up to its natural width (so it is never blown
-        # up); below 480 px it wraps under the controls instead of shrinking further.
-        self.drawing = PictureWithAlt(layout=widgets.Layout(flex="1 1 480px", min_width="480px"))
+        # up); below 440 px it wraps under the controls instead of shrinking further (at 1280×800 it
+        # stays beside them, so the sliders and the picture they change are seen together).
+        self.drawing = PictureWithAlt(layout=widgets.Layout(flex="1 1 440px", min_width="440px"))
         self.drawing.add_class("lesson-picture")
         self.drawing.add_class("shape-drawing")
         sliders = [self.input_size, self.kernel_size, self.padding, self.stride, self.window]
