@@ -276,6 +276,7 @@ def test_controls_are_named_for_what_they_set():
     assert explorer.window.description == "window position"
     texts = explorer.play.texts
     assert texts["play_name"].startswith("Play") and texts["stop_name"].startswith("Stop")
+    assert texts["icons"]["play"] == "▶"  # the lesson calls it "the play button ▶"
     assert texts["keys"].startswith("Keys: ") and "Enter or Space" in texts["keys"]
     assert explorer.play.interval == 160  # the play rate: one window every 160 ms
 

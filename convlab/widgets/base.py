@@ -41,6 +41,7 @@ PLAYER_TEXTS = {
     "play": "Play",
     "pause": "Pause",
     "stop": "Stop",
+    "icons": {"play": "▶", "pause": "❚❚", "stop": "■"},  # shown before the words, not read out
     "play_name": "Play: step the window through every position",
     "pause_name": "Pause the window",
     "stop_name": "Stop: back to the first window",
@@ -75,7 +76,13 @@ class Player(anywidget.AnyWidget):
       const play = make("button", "lesson-player-play", buttons);
       const stop = make("button", "lesson-player-stop", buttons);
       play.type = stop.type = "button";
-      stop.textContent = texts.stop;
+      const write = (button, key) => {
+        const icon = document.createElement("span");
+        icon.setAttribute("aria-hidden", "true");
+        icon.textContent = texts.icons[key] + " ";
+        button.replaceChildren(icon, texts[key]);
+      };
+      write(stop, "stop");
       stop.setAttribute("aria-label", texts.stop_name);
       if (texts.keys) make("div", "lesson-player-keys", el).textContent = texts.keys;
       const live = make("div", "lesson-player-live", el);
@@ -92,7 +99,7 @@ class Player(anywidget.AnyWidget):
       };
       const show = () => {
         const playing = timer !== null;
-        play.textContent = playing ? texts.pause : texts.play;
+        write(play, playing ? "pause" : "play");
         play.setAttribute("aria-label", playing ? texts.pause_name : texts.play_name);
         play.disabled = stop.disabled = model.get("disabled");
         el.dataset.playing = playing ? "1" : "0";
