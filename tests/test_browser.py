@@ -277,6 +277,13 @@ def play_with_keys(page, prefix, widget_name, picture):
     assert "lesson-player-play" in focused_class(page), "Tab from the slider misses Play"
     assert play.get_attribute("aria-label").startswith("Play")
     page.screenshot(path=ARTIFACTS / f"{prefix}-play-focus-1280x800.png")
+    live = page.locator(f".{prefix}-play .lesson-player-live")
+    live.evaluate("""(live) => {
+        live.dataset.changes = "0";
+        live.dataset.started = String(Date.now());
+        new MutationObserver(() => { live.dataset.changes = String(+live.dataset.changes + 1); })
+            .observe(live, {childList: true, characterData: true, subtree: true});
+    }""")
     page.keyboard.press("Enter")
     assert play.get_attribute("aria-label").startswith("Pause")
     for _ in range(2):
@@ -287,12 +294,19 @@ def play_with_keys(page, prefix, widget_name, picture):
     page.locator(f".{prefix}-play[data-playing='0']").wait_for()
     position = kernel_value(page, f"{widget_name}.window.value")
     assert position >= start + 2, f"the window did not advance: {start} → {position}"
-    live = page.locator(f".{prefix}-play .lesson-player-live")
-    assert (live.get_attribute("role"), live.get_attribute("aria-live")) == ("status", "polite")
-    page.wait_for_function(
-        "([live, want]) => live.textContent === want",
-        arg=[live.element_handle(), kernel_value(page, f"{widget_name}.announcement")],
+    # No flood while playing: a sentence at most every 1.5 s, and one more when it stops.
+    changes, seconds = live.evaluate(
+        "(live) => [+live.dataset.changes, (Date.now() - +live.dataset.started) / 1000]"
     )
+    assert changes <= seconds / 1.5 + 3, f"{changes} announcements in {seconds:.1f} s of play"
+    assert (live.get_attribute("role"), live.get_attribute("aria-live")) == ("status", "polite")
+    for _ in range(40):  # the kernel may still be answering the last steps: read both again
+        want = kernel_value(page, f"{widget_name}.announcement")
+        if live.text_content() == want:
+            break
+        page.wait_for_timeout(250)
+    said = live.text_content()
+    assert said == want, f"the live region says {said!r}, the kernel {want!r}"
     return position
 
 
