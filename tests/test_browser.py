@@ -265,7 +265,8 @@ def play_with_keys(page, prefix, widget_name, picture):
     """With the keyboard alone: focus widget ``prefix``'s window slider, Tab to its Play button
     (CSS class ``prefix-play``), press Enter, wait for two new pictures, press Enter again (the
     button now pauses). Returns the window position the kernel then holds (≥ 2 past the start);
-    fails unless the live region then says the kernel's announcement for it."""
+    fails unless the live region then says the kernel's announcement for it. Then Tab to Stop
+    and Space: the window goes back to the first position."""
     start = kernel_value(page, f"{widget_name}.window.value")
     source = image_source(picture)
     page.locator(f".{prefix}-window .noUi-handle").focus()
@@ -307,6 +308,15 @@ def play_with_keys(page, prefix, widget_name, picture):
         page.wait_for_timeout(250)
     said = live.text_content()
     assert said == want, f"the live region says {said!r}, the kernel {want!r}"
+    # Tab to Stop, Space: back to the first window.
+    page.keyboard.press("Tab")
+    assert "lesson-player-stop" in focused_class(page), "Tab from Play misses Stop"
+    page.keyboard.press(" ")
+    for _ in range(40):
+        if kernel_value(page, f"{widget_name}.window.value") == 0:
+            break
+        page.wait_for_timeout(250)
+    assert kernel_value(page, f"{widget_name}.window.value") == 0, "Stop did not go back to 0"
     return position
 
 
