@@ -19,6 +19,35 @@ from convlab.widgets.still import card
 PLAY_INTERVAL_MS = 160
 
 
+class PictureWithAlt(anywidget.AnyWidget):
+    """A PNG picture with alt text (``ipywidgets.Image`` has none): ``value`` (PNG bytes) and
+    ``alt`` arrive in one message when set inside ``hold_sync``; the view shows an ``img``."""
+
+    _esm = """
+    function render({ model, el }) {
+      const img = document.createElement("img");
+      el.appendChild(img);
+      let url = null;
+      const update = () => {
+        if (url) URL.revokeObjectURL(url);
+        const value = model.get("value");
+        const bytes = value instanceof ArrayBuffer ? value : value.buffer.slice(
+          value.byteOffset, value.byteOffset + value.byteLength);
+        url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
+        img.src = url;
+        img.alt = model.get("alt");
+      };
+      model.on("change:value", update);
+      model.on("change:alt", update);
+      update();
+      return () => { if (url) URL.revokeObjectURL(url); };
+    }
+    export default { render };
+    """
+    value = traitlets.Bytes(b"").tag(sync=True)
+    alt = traitlets.Unicode("").tag(sync=True)
+
+
 def int_control(kind, description, value, bounds, css_class, label_width, width=None, **options):
     """A bounded int control (``kind``: IntSlider, BoundedIntText) tagged with a CSS class, by
     which the browser test finds it. Always both bounds: a control without them clamps silently."""

@@ -11,8 +11,13 @@ from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.patches import Rectangle
 
 from convlab.plotting import BLUE, RED, BlittedFigure, grid_axes, write_values
-from convlab.widgets.base import PICTURE_FITS, LessonWidget, int_control, linked_play
-from convlab.widgets.kernel_editor import PictureWithAlt
+from convlab.widgets.base import (
+    PICTURE_FITS,
+    LessonWidget,
+    PictureWithAlt,
+    int_control,
+    linked_play,
+)
 from helpers import check_int, conv_output_shape
 
 WRITE_ALL_PRODUCTS_UP_TO = 9  # a 3×3 kernel's sum is written in full; larger ones drop the zeros

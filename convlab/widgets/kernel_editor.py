@@ -2,15 +2,13 @@
 
 import io
 
-import anywidget
 import ipywidgets as widgets
 import torch
-import traitlets
 from matplotlib.figure import Figure
 
 from convlab.data import check_labels
 from convlab.plotting import write_values
-from convlab.widgets.base import LessonWidget
+from convlab.widgets.base import LessonWidget, PictureWithAlt
 from convlab.widgets.still import matrix_lines
 from convlab.widgets.window_inspector import WindowInspector
 from helpers import check_choice, check_tensor, classic_kernels, corr2d_vectorized, edge_image
@@ -29,35 +27,6 @@ TEXTS = {
     "{oh}×{ow} of the {kernel} kernel on it, values {low} to {high}, blue below 0 and red above; "
     "the same feature map after ReLU, values 0 to {relu_high}.",
 }
-
-
-class PictureWithAlt(anywidget.AnyWidget):
-    """A PNG picture with alt text (``ipywidgets.Image`` has none): ``value`` (PNG bytes) and
-    ``alt`` arrive in one message when set inside ``hold_sync``; the view shows an ``img``."""
-
-    _esm = """
-    function render({ model, el }) {
-      const img = document.createElement("img");
-      el.appendChild(img);
-      let url = null;
-      const update = () => {
-        if (url) URL.revokeObjectURL(url);
-        const value = model.get("value");
-        const bytes = value instanceof ArrayBuffer ? value : value.buffer.slice(
-          value.byteOffset, value.byteOffset + value.byteLength);
-        url = URL.createObjectURL(new Blob([bytes], { type: "image/png" }));
-        img.src = url;
-        img.alt = model.get("alt");
-      };
-      model.on("change:value", update);
-      model.on("change:alt", update);
-      update();
-      return () => { if (url) URL.revokeObjectURL(url); };
-    }
-    export default { render };
-    """
-    value = traitlets.Bytes(b"").tag(sync=True)
-    alt = traitlets.Unicode("").tag(sync=True)
 
 
 # ipywidgets 8 ties a control's ``description`` to it (``<label for>``): its accessible name. The

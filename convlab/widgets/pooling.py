@@ -9,8 +9,13 @@ import torch
 from matplotlib.patches import Rectangle
 
 from convlab.plotting import BLUE, RED, BlittedFigure, show_values
-from convlab.widgets.base import PICTURE_FITS, LessonWidget, int_control, linked_play
-from convlab.widgets.kernel_editor import PictureWithAlt
+from convlab.widgets.base import (
+    PICTURE_FITS,
+    LessonWidget,
+    PictureWithAlt,
+    int_control,
+    linked_play,
+)
 from helpers import check_choice, check_int, check_tensor, edge_image, pool2d
 
 MODES = ("max", "avg")
