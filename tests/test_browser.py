@@ -526,6 +526,18 @@ def gradient_field(layer, channel, row, col):
 """
 
 
+def assert_shows_helpers_answer(page, root, ink):
+    """The probabilities on the page are helpers' for the drawing synced back; returns them."""
+    expected = kernel_value(
+        page,
+        f"helpers.predict_probabilities(net, helpers.prepare_drawing({ink})[None, None])[0]"
+        ".tolist()",
+    )
+    shown = json.loads(root.get_attribute("data-probabilities"))
+    assert shown == pytest.approx(expected, abs=1e-6), "the page does not show helpers' answer"
+    return expected
+
+
 def test_lenet_explorer_answers_a_drawn_stroke_and_outlines_receptive_fields(page, lab):
     """Notebook 05's explorer: draw with the mouse, then point at feature-map values.
 
@@ -545,13 +557,7 @@ def test_lenet_explorer_answers_a_drawn_stroke_and_outlines_receptive_fields(pag
     kernel_value(page, f"exec({GRADIENT_FIELD!r}, globals())")
     ink = "ink_from_bytes(explorer.view.drawing)"
     assert kernel_value(page, f"int(({ink} > 0).sum())") > 200, "the stroke left no ink"
-    expected = kernel_value(
-        page,
-        f"helpers.predict_probabilities(net, helpers.prepare_drawing({ink})[None, None])[0]"
-        ".tolist()",
-    )
-    shown = json.loads(root.get_attribute("data-probabilities"))
-    assert shown == pytest.approx(expected, abs=1e-6), "the page does not show helpers' answer"
+    expected = assert_shows_helpers_answer(page, root, ink)
     percentages = root.locator(".lx-value").all_inner_texts()
     assert percentages == [f"{100 * p:.1f} %" for p in expected]
     screenshot_as_projected(page, widget, "05-lenet-explorer-drawn-1280x800.png")
@@ -579,13 +585,7 @@ def test_lenet_explorer_answers_a_drawn_stroke_and_outlines_receptive_fields(pag
     page.screenshot(path=ARTIFACTS / "05-lenet-explorer-pad-focus-1280x800.png")
     draw_stroke_with_keys(page)
     assert kernel_value(page, f"int(({ink} > 0).sum())") > 200, "the keys left no ink"
-    expected = kernel_value(
-        page,
-        f"helpers.predict_probabilities(net, helpers.prepare_drawing({ink})[None, None])[0]"
-        ".tolist()",
-    )
-    shown = json.loads(root.get_attribute("data-probabilities"))
-    assert shown == pytest.approx(expected, abs=1e-6), "the page does not show helpers' answer"
+    expected = assert_shows_helpers_answer(page, root, ink)
     wait_for_announcement(page, kernel_value(page, "explorer.top_three()"))
     page.screenshot(path=ARTIFACTS / "05-lenet-explorer-keyboard-drawing-1280x800.png")
 
