@@ -12,7 +12,6 @@ import anywidget
 import ipywidgets as widgets
 import traitlets
 
-from convlab.plotting import figure_png
 from convlab.widgets.still import card
 
 # The play button's step in ms: 6 positions a second, while a redraw takes well under this.
@@ -339,12 +338,8 @@ class LessonWidget(traitlets.HasTraits):
         return self._quiet
 
     def show_png(self, image, png, cap_width=False):
-        """Show PNG bytes in an ``ipywidgets.Image``; ``cap_width`` never enlarges the picture."""
+        """Show PNG bytes in a picture widget; ``cap_width`` never enlarges the picture."""
         if cap_width:
             image.layout.max_width = f"{png_width(png)}px"
         image.value = png
         return png
-
-    def show_figure(self, image, fig, cap_width=False):
-        """Render a matplotlib figure into an ``ipywidgets.Image``, close it, return the PNG."""
-        return self.show_png(image, figure_png(fig), cap_width)
