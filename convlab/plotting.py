@@ -17,6 +17,9 @@ from PIL import Image
 # Colours that tell windows apart: one per window in the lesson figures, red for "the current one".
 WINDOW_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
 BLUE, RED = WINDOW_COLOURS[0], WINDOW_COLOURS[3]
+# Signed values (kernels, feature maps): blue negative, red positive, white zero. ColorBrewer lists
+# RdBu as colour-blind safe; tests/test_colour_vision.py simulates the common deficiencies.
+SIGNED_CMAP = "RdBu_r"
 
 
 def new_figure(figsize, **subplots):
@@ -102,7 +105,7 @@ def show_heatmap(matrix, title=None, ax=None, annotate=False):
     if ax is None:
         size = (max(3, values.shape[1] * 0.5), max(2.5, values.shape[0] * 0.45))
         _, ax = new_figure(size)
-    image = ax.imshow(values.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    image = ax.imshow(values.numpy(), cmap=SIGNED_CMAP, vmin=-limit, vmax=limit)
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     if annotate:
         write_values(ax, values, dark=lambda v: abs(v) > 0.6 * limit, fmt="{:.3g}", fontsize=8)

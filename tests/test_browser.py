@@ -417,9 +417,10 @@ def test_kernel_editor_redraws_after_typing_a_kernel_value(page, lab):
         "([root, want]) => root.dataset.pointed === want",
         arg=[inspector.element_handle(), f"{row},{col}"],
     )
-    page.wait_for_function(  # the view waits until the pointed pixel rests
-        "(live) => live.textContent !== ''",
-        arg=inspector.locator(".kernel-inspector-live").element_handle(),
+    page.wait_for_function(  # the view waits until the pointed pixel rests; the mouse's
+        # sentence from before may still be there
+        "([live, want]) => live.textContent.startsWith(want)",
+        arg=[inspector.locator(".kernel-inspector-live").element_handle(), f"Y[{row}, {col}] ="],
     )
     page.screenshot(path=ARTIFACTS / "02-kernel-keyboard-focus-1280x800.png")
     assert kernel_value(page, "editor.inspector.pointed") == [row, col]

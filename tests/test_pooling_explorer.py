@@ -227,7 +227,8 @@ def test_controls_are_named_for_what_they_set():
     names = [c.description for c in (explorer.image, explorer.pool_size, explorer.stride)]
     assert names + [explorer.padding.description] == ["image", "pool size", "stride", "padding"]
     assert explorer.window.description == "window position"
-    assert explorer.mode.tooltips == ("max pooling", "average pooling")
+    assert explorer.mode.description == "pooling"
+    assert explorer.mode.options == (("max", "max"), ("average", "avg"))
     texts = explorer.play.texts
     assert texts["play_name"].startswith("Play") and texts["stop_name"].startswith("Stop")
     assert texts["keys"].startswith("Keys: ") and "Enter or Space" in texts["keys"]

@@ -6,6 +6,8 @@ view is a tree of ipywidgets in ``self.ui``, which Jupyter shows when the object
 """
 
 import base64
+import html
+import re
 from contextlib import contextmanager
 
 import anywidget
@@ -255,6 +257,12 @@ def png_width(png):
     return int.from_bytes(png[16:20], "big")
 
 
+def _unbroken_brackets(text):
+    """``text`` with no-break spaces inside (…) and […]: a message may wrap between its words,
+    never inside a shape such as '(6, 8)' or an index such as 'Y[0, 1]'."""
+    return re.sub(r"[([][^()[\]]*[)\]]", lambda m: m.group().replace(" ", "\u00a0"), text)
+
+
 class LessonWidget(traitlets.HasTraits):
     """Base of the series' widgets: display, an error message, a re-entrancy guard, pictures.
 
@@ -320,7 +328,7 @@ class LessonWidget(traitlets.HasTraits):
 
     @traitlets.observe("message")
     def _show_message(self, change):
-        text = change["new"]
+        text = html.escape(_unbroken_brackets(change["new"]))
         self.message_html.value = f"<span style='color:#b00'>{text}</span>" if text else ""
 
     @contextmanager

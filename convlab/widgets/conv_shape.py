@@ -37,6 +37,8 @@ TEXTS = {
     "no output.",
     "announce": "Window {number} of {count}: {sum}.",
     "announce_no_fit": "The {k}×{k} kernel does not fit: no output.",
+    "no_fit": "The {k}×{k} kernel is larger than the padded input {padded}: make the kernel "
+    "smaller or add padding.",
 }
 
 
@@ -395,10 +397,9 @@ class ConvShapeExplorer(LessonWidget):
             self.output_size = self.Y = None
             self.shape_text = self.output_text.value = ""
             self._shape_lines = []
-            self.message = (
-                f"The {k}×{k} kernel is larger than the padded input "
-                f"{n} + 2·{p} = {n + 2 * p}: make the kernel smaller or add padding."
-            )
+            # No-break spaces: the sum wraps as a whole, never inside.
+            padded = f"{n} + 2·{p} = {n + 2 * p}".replace(" ", "\u00a0")
+            self.message = TEXTS["no_fit"].format(k=k, padded=padded)
         else:
             formula = f"output size = floor(({n} + 2·{p} − {k}) / {s}) + 1"
             worked = f"= floor({n + 2 * p - k} / {s}) + 1 = {self.output_size}"

@@ -7,7 +7,7 @@ import torch
 from matplotlib.figure import Figure
 
 from convlab.data import check_labels
-from convlab.plotting import write_values
+from convlab.plotting import SIGNED_CMAP, write_values
 from convlab.widgets.base import LessonWidget, PictureWithAlt
 from convlab.widgets.still import matrix_lines
 from convlab.widgets.window_inspector import WindowInspector
@@ -126,7 +126,7 @@ class FeatureMapFigure:
     def _build(self, image_shape, map_shape):
         self.fig = Figure(figsize=(10, 3.4), dpi=80)  # not pyplot: nothing keeps it globally
         self.axes = [self.fig.add_axes([0.01 + 0.3 * i, 0.03, 0.27, 0.8]) for i in range(3)]
-        panels = ((image_shape, "gray"), (map_shape, "RdBu_r"), (map_shape, "RdBu_r"))
+        panels = ((image_shape, "gray"), (map_shape, SIGNED_CMAP), (map_shape, SIGNED_CMAP))
         self.shown = [
             ax.imshow(torch.zeros(shape).numpy(), cmap=cmap)
             for ax, (shape, cmap) in zip(self.axes, panels)

@@ -25,7 +25,8 @@ TEXTS = {
     "pool_size": "pool size",
     "stride": "stride",
     "padding": "padding",
-    "mode_tooltips": ["max pooling", "average pooling"],
+    "mode": "pooling",
+    "mode_options": {"max": "max", "avg": "average"},
     "window": "window position",
     "keys": "Keys: Tab to a box, type a number or use the arrows; Tab to Play, Enter or Space "
     "plays or pauses.",
@@ -206,12 +207,13 @@ class PoolingExplorer(LessonWidget):
         )
         self.stride = int_box(TEXTS["stride"], stride, (1, self.MAX_STRIDE), "pool-stride")
         self.padding = int_box(TEXTS["padding"], padding, (0, self.MAX_PADDING), "pool-padding")
-        # No description: ToggleButtons puts it on a line of its own above the buttons.
-        self.mode = widgets.ToggleButtons(
-            options=list(MODES),
+        # A drop-down, not toggle buttons: its label is wired to it, so the choice has a name.
+        self.mode = widgets.Dropdown(
+            options=[(TEXTS["mode_options"][m], m) for m in MODES],
             value=mode,
-            tooltips=TEXTS["mode_tooltips"],
-            style={"button_width": "60px"},
+            description=TEXTS["mode"],
+            style={"description_width": "60px"},
+            layout=widgets.Layout(width="170px"),
         )
         self.mode.add_class("pool-mode")
         self.window = int_control(

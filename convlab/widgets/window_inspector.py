@@ -10,6 +10,7 @@ them as float32 bytes; the browser indexes and formats them and reports the poin
 import anywidget
 import traitlets
 
+from convlab.plotting import SIGNED_CMAP
 from convlab.widgets.client import JS_DIR, colormap_bytes, float32_bytes
 from helpers import check_tensor
 
@@ -108,7 +109,7 @@ class WindowInspector(anywidget.AnyWidget):
     map_shape = traitlets.List([0, 0]).tag(sync=True)
     map_limit = traitlets.Float(1.0).tag(sync=True)
     products = traitlets.Bytes(b"").tag(sync=True)
-    map_colors = traitlets.Bytes(colormap_bytes("RdBu_r")).tag(sync=True)
+    map_colors = traitlets.Bytes(colormap_bytes(SIGNED_CMAP)).tag(sync=True)
     caption = traitlets.Unicode(CAPTION).tag(sync=True)
     texts = traitlets.Dict(TEXTS).tag(sync=True)
     listed_max = traitlets.Int(LISTED_MAX).tag(sync=True)
