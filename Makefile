@@ -3,7 +3,7 @@
 # own working copy my-lessons/en/ (git-ignored, made on first use, tools/my_lessons.py); `make lab-zh`
 # does the same for the Chinese edition with JupyterLab's own interface in Chinese.
 # The instructor edition, notebooks/, is the source: `make zh` regenerates the Chinese edition
-# (notebooks/zh/) from it and the catalogues in notebooks/zh/locale/, then the learner edition of
+# (notebooks/zh/) from it and the catalogues in locale/zh/lessons/, then the learner edition of
 # both languages (`make learner` alone rebuilds only the learner edition).
 # All create the virtual environment in .venv first if it is missing or out of date.
 # README.md, README.zh.md and docs/instructors*.md give the plain commands for Windows: keep them in

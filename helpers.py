@@ -24,6 +24,7 @@ imported on first use, so ``import helpers`` stays light (no ipywidgets until a 
     reference   torch_corr2d, torch_pool2d                              convlab.reference
     fonts       use_cjk_font                                            convlab.fonts
     checks      without                                                 convlab.checks
+    language    set_language, language                                  convlab.language
     widgets     ConvShapeExplorer, KernelEditor, PoolingExplorer,       convlab.widgets
                 LeNetExplorer, editor_presets, KERNEL_ENTRY_BOUND
 
@@ -41,6 +42,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from convlab.language import _, edition_language  # noqa: F401 (``_``: the messages below)
 
 REPO_ROOT = Path(__file__).resolve().parent  # notebooks read repository files from here, not "../"
 
@@ -485,6 +488,7 @@ _REEXPORTS = {
     "convlab.reference": ["torch_corr2d", "torch_pool2d"],
     "convlab.fonts": ["use_cjk_font"],
     "convlab.checks": ["without"],
+    "convlab.language": ["set_language", "language"],
     "convlab.widgets": [
         "ConvShapeExplorer", "KernelEditor", "PoolingExplorer", "LeNetExplorer",
         "editor_presets",
@@ -515,3 +519,12 @@ def _show_failed_checks_in_one_line():
 
 
 _show_failed_checks_in_one_line()
+
+
+def _start_in_the_editions_language():
+    """A kernel started for a notebook of the Chinese edition speaks Chinese from its first cell."""
+    if (chosen := edition_language()) != "en":
+        importlib.import_module("convlab.language").set_language(chosen)
+
+
+_start_in_the_editions_language()

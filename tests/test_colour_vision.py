@@ -1,7 +1,8 @@
 """Where colour carries meaning it survives the common colour-vision deficiencies (the windows'
 outlines also differ in line style, solid red and dashed blue): each pair of colours the widgets
-and plots must keep apart stays apart when simulated for full protanopia, deuteranopia and tritanopia (Machado et al. 2009, as
-colorspacious implements it), measured as a distance in CAM02-UCS (about 1 is just noticeable)."""
+and plots must keep apart stays apart when simulated for full protanopia, deuteranopia and
+tritanopia (Machado et al. 2009, as colorspacious implements it), measured as a distance in
+CAM02-UCS (about 1 is just noticeable)."""
 
 import matplotlib
 import numpy as np

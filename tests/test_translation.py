@@ -145,7 +145,7 @@ def write_lesson(english_dir, *markdown, name="01_a.ipynb"):
 
 
 def catalogue(chinese_dir, stem="01_a"):
-    return polib.pofile(str(chinese_dir / "locale" / f"{stem}.po"))
+    return polib.pofile(str(translation.catalogue_folder(chinese_dir.parent) / f"{stem}.po"))
 
 
 def make_zh(english_dir, chinese_dir):
@@ -183,9 +183,9 @@ def test_catalogue_round_trips_markdown_exactly_and_update_is_idempotent(edition
     write_lesson(english_dir, TRICKY, MATHS)
     make_zh(english_dir, chinese_dir)
     translate(english_dir, chinese_dir, CHINESE)
-    before = (chinese_dir / "locale" / "01_a.po").read_bytes()
+    before = (translation.catalogue_folder(chinese_dir.parent) / "01_a.po").read_bytes()
     assert translation.update(english_dir, chinese_dir) == []
-    assert (chinese_dir / "locale" / "01_a.po").read_bytes() == before
+    assert (translation.catalogue_folder(chinese_dir.parent) / "01_a.po").read_bytes() == before
     assert catalogue(chinese_dir).find(TRICKY).msgstr == CHINESE[TRICKY]
 
 
@@ -226,7 +226,9 @@ def test_a_rewritten_paragraph_is_untranslated_and_its_old_translation_obsolete(
     assert [(entry.msgid, entry.msgstr) for entry in po.obsolete_entries()] == [
         (FIGURE, CHINESE[FIGURE])
     ]
-    assert "#~ msgid" in (chinese_dir / "locale" / "01_a.po").read_text(encoding="utf-8")
+    assert "#~ msgid" in (translation.catalogue_folder(chinese_dir.parent) / "01_a.po").read_text(
+        encoding="utf-8"
+    )
     problems = translation.check(english_dir, chinese_dir)
     assert (translation.UNTRANSLATED, "01_a.ipynb", "cell 3 (id m1)") in kinds_and_cells(problems)
 

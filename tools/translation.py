@@ -1,6 +1,7 @@
 """The Chinese edition: gettext catalogues in, ``notebooks/zh/`` out.
 
-Every English markdown cell is one entry of the catalogue ``notebooks/zh/locale/NN_name.po``:
+Every English markdown cell is one entry of the catalogue ``locale/zh/lessons/NN_name.po`` (beside
+the notebooks' folder, where a learner browsing the Chinese lessons does not meet it):
 its msgid is the cell's markdown, its msgstr the Chinese translation, and a ``#:`` comment names
 the notebook and the cell id. From the English notebooks and the catalogues this module
 
@@ -38,11 +39,12 @@ import nbformat
 import polib
 
 from classroom.release import moved_link, with_moved_links
+from tools import code_catalogue
 
 REPO = Path(__file__).resolve().parents[1]
 ENGLISH_DIR = REPO / "notebooks"
 CHINESE_DIR = ENGLISH_DIR / "zh"
-LOCALE_FOLDER = "locale"
+CATALOGUE_FOLDER = Path("locale", "zh", "lessons")  # beside the English notebooks' folder
 
 # msgmerge's threshold: below it an old translation would mislead more than it helps.
 FUZZY_SIMILARITY = 0.6
@@ -69,6 +71,7 @@ NO_CHINESE = "no Chinese"
 CODE_DIFFERS = "code differs"
 NOT_GENERATED = "not generated"
 LINE_BREAK = "line break between Chinese characters"
+CODE_STRING = "code string"
 
 CHINESE_CHARACTER = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 # Code and maths are not translated: what is left once they are removed must contain Chinese.
@@ -157,9 +160,14 @@ def notebook_text(notebook):
     return nbformat.writes(notebook) + "\n"
 
 
-def catalogue_path(chinese_dir, notebook_path):
-    """Where the catalogue of an English notebook lives: ``locale/NN_name.po`` in chinese_dir."""
-    return chinese_dir / LOCALE_FOLDER / f"{notebook_path.stem}.po"
+def catalogue_folder(english_dir):
+    """Where the lessons' catalogues live: ``locale/zh/lessons/`` beside ``english_dir``."""
+    return english_dir.parent / CATALOGUE_FOLDER
+
+
+def catalogue_path(notebook_path):
+    """Where the catalogue of an English notebook lives: ``locale/zh/lessons/NN_name.po``."""
+    return catalogue_folder(notebook_path.parent) / f"{notebook_path.stem}.po"
 
 
 def read_catalogue(path):
@@ -276,7 +284,7 @@ def update(english_dir=ENGLISH_DIR, chinese_dir=CHINESE_DIR):
     chinese_dir = as_path(chinese_dir, "chinese_dir")
     written = []
     for notebook_path in english_notebooks(english_dir):
-        path = catalogue_path(chinese_dir, notebook_path)
+        path = catalogue_path(notebook_path)
         catalogue = refreshed_catalogue(
             read_catalogue(path), read_notebook(notebook_path), notebook_path.name
         )
@@ -322,7 +330,7 @@ def import_translations(paths, english_dir=ENGLISH_DIR, chinese_dir=CHINESE_DIR)
                 "paths must be existing .po files named after an English notebook in "
                 f"{english_dir}, got {str(incoming_path)!r}"
             )
-        path = catalogue_path(chinese_dir, notebook_path)
+        path = catalogue_path(notebook_path)
         merged = merged_catalogue(read_catalogue(path), polib.pofile(str(incoming_path)))
         catalogue = refreshed_catalogue(merged, read_notebook(notebook_path), notebook_path.name)
         if write_atomically(path, catalogue_text(catalogue)):
@@ -372,7 +380,7 @@ def generated_chinese_edition(english_dir, chinese_dir):
     english_names = {path.name for path in notebook_paths}
     generated = {}
     for notebook_path in notebook_paths:
-        catalogue = read_catalogue(catalogue_path(chinese_dir, notebook_path))
+        catalogue = read_catalogue(catalogue_path(notebook_path))
         notebook = chinese_notebook(
             read_notebook(notebook_path), catalogue, notebook_path.name, english_names
         )
@@ -509,7 +517,7 @@ def orphan_problems(english_dir, chinese_dir):
     stems = {path.stem for path in english_notebooks(english_dir)}
     orphans = [
         *(path for path in chinese_dir.glob("*.ipynb") if path.stem not in stems),
-        *(path for path in (chinese_dir / LOCALE_FOLDER).glob("*.po") if path.stem not in stems),
+        *(path for path in catalogue_folder(english_dir).glob("*.po") if path.stem not in stems),
     ]
     message = "has no English notebook {}: rename it after the notebook's new name, or delete it"
     return [
@@ -546,7 +554,7 @@ def check(english_dir=ENGLISH_DIR, chinese_dir=CHINESE_DIR):
     problems = []
     for notebook_path in notebook_paths:
         english = read_notebook(notebook_path)
-        path = catalogue_path(chinese_dir, notebook_path)
+        path = catalogue_path(notebook_path)
         catalogue = read_catalogue(path)
         expected = chinese_notebook(english, catalogue, notebook_path.name, english_names)
         problems += translation_problems(notebook_path, english, catalogue, shown(path))
@@ -555,6 +563,11 @@ def check(english_dir=ENGLISH_DIR, chinese_dir=CHINESE_DIR):
             notebook_path, english, notebook_text(expected), chinese_dir / notebook_path.name
         )
     return problems + orphan_problems(english_dir, chinese_dir)
+
+
+def code_problems():
+    """The problems of the catalogue of the code's strings (tools.code_catalogue), as Problems."""
+    return [Problem(where, "", CODE_STRING, what) for where, what in code_catalogue.problems()]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -567,7 +580,7 @@ def parse_arguments(argv):
     parser = argparse.ArgumentParser(
         prog="python -m tools.translation",
         description="Build the Chinese edition notebooks/zh/ from the English notebooks and the "
-        "catalogues in notebooks/zh/locale/. Without a command: update, then build (`make zh`).",
+        "catalogues in locale/zh/lessons/. Without a command: update, then build (`make zh`).",
     )
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("update", help="refresh the catalogues from the English notebooks")
@@ -601,21 +614,22 @@ def summary(catalogue_file):
 def run(arguments):
     """Carry out the parsed command line; return the exit status."""
     if arguments.command == "check":
-        problems = check()
+        problems = check() + code_problems()
         print("\n".join(map(str, problems)) or "The Chinese edition is complete and up to date.")
         return 1 if problems else 0
     changed = []
     if arguments.command == "import":
         changed += import_translations(arguments.catalogues)
     if arguments.command in (None, "update"):
-        changed += update()
+        changed += update() + code_catalogue.update(write_atomically)
     if arguments.command in (None, "build"):
         changed += build()
     for path in changed:
         print(f"changed {shown(path)}")
     if arguments.command != "build":
-        for path in sorted((CHINESE_DIR / LOCALE_FOLDER).glob("*.po")):
+        for path in sorted(catalogue_folder(ENGLISH_DIR).glob("*.po")):
             print(summary(path))
+        print(summary(code_catalogue.catalogue_path("zh", REPO / "locale")))
     return 0
 
 
