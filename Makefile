@@ -49,9 +49,11 @@ FAST := not (slow or browser or grading or nbgrader or notebooks)
 test-fast: $(VENV)/installed
 	$(PYTHON) -m pytest -m "$(FAST)"
 
-# Updates the catalogues (a changed English paragraph becomes fuzzy or untranslated), writes
-# notebooks/zh/, then the learner edition of both languages: one command refreshes every generated
-# edition. `python -m tools.translation check` lists what is left to translate.
+# Updates the catalogues (a changed English paragraph, code string or comment becomes fuzzy or
+# untranslated), writes notebooks/zh/ (code cells with their strings and comments translated), runs
+# the Chinese notebooks whose code changed (a kernel in notebooks/zh/, in Chinese: their outputs are
+# their own), then writes the learner edition of both languages: one command refreshes every
+# generated edition. `python -m tools.translation check` lists what is left to translate or run.
 zh: $(VENV)/installed
 	$(PYTHON) -m tools.translation
 	$(PYTHON) -m classroom learner

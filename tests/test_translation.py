@@ -1,13 +1,15 @@
 """The Chinese edition (notebooks/zh/) against the English notebooks and the catalogues.
 
-Part one checks the repository: every English markdown cell translated, no fuzzy translation,
-Chinese in every translation and no line break between Chinese characters, the Chinese code cells
-identical to the English ones (source, outputs), and notebooks/zh/ exactly what `make zh`
-generates. Each failure names notebook and cell.
-Part two pins down the machinery (tools/translation.py) on small notebooks made here.
+Part one checks the repository: every English markdown cell, code string and comment translated,
+no fuzzy translation, Chinese in every markdown translation and no line break between Chinese
+characters, code translations that keep their ``{…}`` fields and parse, each Chinese code cell
+the English one up to its translated strings and comments (the drift test, by tokens),
+notebooks/zh/ what `make zh` generates (outputs apart) and executed. Each failure names notebook
+and cell. Part two pins down the machinery (tools/translation.py, tools/code_cells.py) on small
+notebooks made here.
 
-The Chinese notebooks are not executed (pyproject.toml keeps nbval out of notebooks/zh/): their code
-cells are the English ones, which nbval runs, and the tests here prove them identical.
+The Chinese notebooks hold their own outputs, from running them in Chinese; nbval runs them in
+`make test` like the English ones (pyproject.toml).
 """
 
 import json
@@ -20,7 +22,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from classroom.release import LINK_TARGET, URL_SCHEME
-from tools import translation
+from tools import code_cells, translation
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOK_FILES = [path.name for path in translation.english_notebooks(REPO / "notebooks")]
@@ -46,17 +48,20 @@ def report(found):
     return f"{len(found)} problem(s):\n" + "\n".join(map(str, found))
 
 
-# What each test forbids: an English markdown cell without a translation, a fuzzy translation, a
-# translated cell without any Chinese or with a line break between Chinese characters, a Chinese
-# code cell (source or outputs) that is not the English one, a notebooks/zh/ file that is not what
-# `make zh` generates.
+# What each test forbids: an English markdown cell, code string or comment without a translation, a
+# fuzzy translation, a translated markdown cell without any Chinese or with a line break between
+# Chinese characters, a code translation that loses a field or does not parse, a Chinese code cell
+# that is not the English one up to its translations, a notebooks/zh/ file that is not what
+# `make zh` generates, a Chinese notebook not executed.
 DRIFT = {
     "untranslated": translation.UNTRANSLATED,
     "fuzzy": translation.FUZZY,
     "no_chinese": translation.NO_CHINESE,
     "line_break": translation.LINE_BREAK,
+    "code_translation": translation.CODE_TRANSLATION,
     "code_differs": translation.CODE_DIFFERS,
     "not_generated": translation.NOT_GENERATED,
+    "not_executed": translation.NOT_EXECUTED,
 }
 
 
@@ -87,11 +92,27 @@ def test_relative_links_of_the_chinese_notebooks_resolve(notebook):
             )
 
 
-def test_nbval_does_not_run_the_chinese_notebooks():
-    """Their code is the English code, which nbval runs: running it twice would double the time."""
+@pytest.mark.parametrize("notebook", NOTEBOOK_FILES)
+def test_each_chinese_code_cell_is_its_english_cell_up_to_translated_strings(notebook):
+    """The drift test: tokenized, the cells differ only in strings and comments offered for
+    translation (and keep their quotes)."""
+    english = nbformat.read(REPO / "notebooks" / notebook, as_version=4)
+    chinese = nbformat.read(REPO / "notebooks" / "zh" / notebook, as_version=4)
+    assert len(english.cells) == len(chinese.cells)
+    drifted = [
+        f"cell {index + 1}: {drift}"
+        for index, (cell, translated) in enumerate(zip(english.cells, chinese.cells))
+        if cell.cell_type == "code"
+        and (drift := code_cells.drift(cell.source, translated.source)) is not None
+    ]
+    assert not drifted, "\n".join(drifted)
+
+
+def test_nbval_runs_the_chinese_notebooks():
+    """They hold their own (Chinese) outputs, so `make test` checks them like the English ones."""
     pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
     norecursedirs = re.search(r"^norecursedirs = \[(.*)\]$", pyproject, re.MULTILINE)
-    assert norecursedirs and '"zh"' in norecursedirs[1].split(", ")
+    assert norecursedirs and '"zh"' not in norecursedirs[1].split(", ")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -112,11 +133,10 @@ CHINESE = {
 }
 
 
-def code_cell(cell_id):
-    """A code cell as an executed notebook stores it: outputs, a count, nbgrader metadata."""
-    cell = new_code_cell(
-        "x = 1  \nprint(x)\t# trailing tab, unicode ·", execution_count=3, id=cell_id
-    )
+def code_cell(cell_id, source="x = 1  \nprint(x)\t# 1 → 1 ·"):
+    """A code cell as an executed notebook stores it: outputs, a count, nbgrader metadata. The
+    default source has no text to translate (a comment without letters)."""
+    cell = new_code_cell(source, execution_count=3, id=cell_id)
     cell.outputs = [new_output("stream", name="stdout", text="1\n")]
     cell.metadata = {"nbgrader": {"grade_id": "ex1", "solution": True}, "tags": ["t"]}
     return cell
@@ -149,19 +169,32 @@ def catalogue(chinese_dir, stem="01_a"):
 
 
 def make_zh(english_dir, chinese_dir):
+    """update, build and (pretending: no kernel here) execute, as `make zh` does."""
     translation.update(english_dir, chinese_dir)
     translation.build(english_dir, chinese_dir)
+    pretend_to_execute(chinese_dir)
+
+
+def pretend_to_execute(chinese_dir):
+    """What execute() leaves, without a kernel: each cell not run gets a count and an output."""
+    for path in chinese_dir.glob("*.ipynb"):
+        notebook = nbformat.read(path, as_version=4)
+        for index, cell in translation.not_run_cells(notebook):
+            cell.execution_count = index
+            cell.outputs = [new_output("stream", name="stdout", text=f"运行了 {cell.id}\n")]
+        nbformat.write(notebook, path)
 
 
 def translate(english_dir, chinese_dir, translations):
-    """What a translator does: fill in msgstrs (clearing the fuzzy flag), then run `make zh`."""
+    """What a translator does: fill in msgstrs (clearing the fuzzy flag), then update and build."""
     po = catalogue(chinese_dir)
     for entry in po:
         if entry.msgid in translations:
             entry.msgstr = translations[entry.msgid]
             entry.flags = [flag for flag in entry.flags if flag != "fuzzy"]
     po.save()
-    make_zh(english_dir, chinese_dir)
+    translation.update(english_dir, chinese_dir)
+    translation.build(english_dir, chinese_dir)  # a changed code cell is left not run
 
 
 def kinds_and_cells(problems):
@@ -246,7 +279,7 @@ def test_a_paragraph_that_comes_back_gets_its_obsolete_translation_back(edition)
     assert entry.msgstr == CHINESE[FIGURE] and not entry.fuzzy and not entry.obsolete
 
 
-def test_build_translates_markdown_and_copies_code_cells_byte_for_byte(edition):
+def test_build_translates_markdown_and_copies_code_without_text_byte_for_byte(edition):
     english_dir, chinese_dir = edition
     write_lesson(english_dir, INTRO, MATHS)
     make_zh(english_dir, chinese_dir)
@@ -255,7 +288,11 @@ def test_build_translates_markdown_and_copies_code_cells_byte_for_byte(edition):
     chinese = json.loads((chinese_dir / "01_a.ipynb").read_text(encoding="utf-8"))
     assert "".join(chinese["cells"][0]["source"]) == CHINESE[INTRO]
     for index in (1, 3):
-        assert json.dumps(chinese["cells"][index]) == json.dumps(english["cells"][index])
+        for key in ("source", "metadata", "id", "cell_type"):
+            assert json.dumps(chinese["cells"][index][key]) == json.dumps(
+                english["cells"][index][key]
+            )
+        assert chinese["cells"][index]["outputs"][0]["text"] == [f"运行了 c{index // 2}\n"]
     assert chinese["metadata"]["translation"]["language"] == "zh-CN"
     assert translation.check(english_dir, chinese_dir) == [], "maths-only cells need no Chinese"
 
@@ -312,16 +349,17 @@ def test_check_names_the_cell_whose_code_or_generated_markdown_was_edited_by_han
     translate(english_dir, chinese_dir, CHINESE)
     path = chinese_dir / "01_a.ipynb"
     notebook = nbformat.read(path, as_version=4)
-    notebook.cells[1].outputs[0].text = "2\n"
+    notebook.cells[1].outputs[0].text = "2\n"  # a cell's own output is not drift
+    notebook.cells[3].source = notebook.cells[3].source.replace("x = 1", "x = 2")
     notebook.cells[2].source += " 手改"
     nbformat.write(notebook, path)
     problems = translation.check(english_dir, chinese_dir)
     assert kinds_and_cells(problems) == {
-        (translation.CODE_DIFFERS, "01_a.ipynb", "cell 2 (id c0)"),
-        (translation.NOT_GENERATED, "01_a.ipynb", "cell 2 (id c0)"),
+        (translation.CODE_DIFFERS, "01_a.ipynb", "cell 4 (id c1)"),
+        (translation.NOT_GENERATED, "01_a.ipynb", "cell 3 (id m1)"),
     }
-    assert "outputs" in str(problems[0]) and str(problems[0]).startswith(
-        "01_a.ipynb cell 2 (id c0): "
+    assert "'2' where the English cell has '1'" in str(problems[0]) and str(problems[0]).startswith(
+        "01_a.ipynb cell 4 (id c1): "
     )
 
 
@@ -405,3 +443,176 @@ def test_a_line_break_between_chinese_characters_is_a_problem(msgstr, flagged):
     entry = polib.POEntry(msgid="Some English text", msgstr=msgstr)
     problem = translation.entry_problem(entry, entry.msgid, "xx.po")
     assert (problem is not None and problem[0] == translation.LINE_BREAK) is flagged, problem
+
+
+# --------------------------------------------------------------------------------------------------
+# Code cells: their strings and comments
+# --------------------------------------------------------------------------------------------------
+
+CHECK_CELL = """\
+### BEGIN SOLUTION
+Y = corr2d(X, K)  # the worked example
+### END SOLUTION
+assert Y.shape == (2, 2), f"expected shape (2, 2), got {tuple(Y.shape)}"
+assert ok, (
+    "padding=1 gave the unpadded shape: "
+    f"did you forget to pad {name}?"
+)
+plt.title("Sobel x")
+mode = "max"  # noqa: F841
+print("helpers.corr2d", b"raw bytes here", f"{a:>9} {b!r}")
+"""
+CHECK_CELL_CHINESE = {
+    ("comment", "the worked example"): "正文中的例子",
+    (
+        "code",
+        "expected shape (2, 2), got {tuple(Y.shape)}",
+    ): "形状应为 (2, 2)，得到 {tuple(Y.shape)}",
+    ("code", "padding=1 gave the unpadded shape: \ndid you forget to pad {name}?"): (
+        "padding=1 得到的是没有填充时的形状：\n是不是忘了给 {name} 填充？"
+    ),
+    ("code", "Sobel x"): "Sobel x 方向",
+}
+
+
+def test_code_strings_of_two_words_and_comments_are_offered_not_keys_markers_or_pragmas():
+    offered = [(piece.context, piece.msgid) for piece in code_cells.pieces(CHECK_CELL)]
+    assert offered == list(CHECK_CELL_CHINESE), "one entry for the implicitly joined literals"
+
+
+def test_translated_code_keeps_every_token_but_the_translated_ones():
+    chinese = code_cells.translated_source(CHECK_CELL, CHECK_CELL_CHINESE)
+    assert 'f"形状应为 (2, 2)，得到 {tuple(Y.shape)}"' in chinese
+    assert (
+        '    "padding=1 得到的是没有填充时的形状："\n    f"是不是忘了给 {name} 填充？"\n' in chinese
+    )
+    assert "# 正文中的例子\n### END SOLUTION" in chinese and "# noqa: F841" in chinese
+    assert code_cells.drift(CHECK_CELL, chinese) is None and code_cells.parses(chinese)
+
+
+@pytest.mark.parametrize(
+    "edit, found",
+    [
+        (("corr2d(X, K)", "corr2d(K, X)"), "'K' where the English cell has 'X'"),
+        (('"max"', '"最大"'), "'\"最大\"' where the English cell has '\"max\"'"),
+        (("### END SOLUTION", "### 结束"), "'### 结束' where"),
+        (('plt.title("Sobel x")', "plt.title('Sobel x 方向')"), "not written with the quotes"),
+        (("(2, 2), f", '(2, 2), "" f'), "tokens, the English cell"),
+    ],
+)
+def test_the_drift_check_catches_any_change_beyond_the_translatable_text(edit, found):
+    assert found in code_cells.drift(CHECK_CELL, CHECK_CELL.replace(*edit))
+
+
+@pytest.mark.parametrize(
+    "msgstr, problem",
+    [
+        ("形状应为 (2, 2)，得到 {Y.shape}", "keeps the {…} fields ['{Y.shape}']"),
+        ("形状应为 (2, 2)，\n得到 {tuple(Y.shape)}", "has 2 line(s), the English 1"),
+        ("形状应为 (2, 2)，得到 {tuple(Y.shape)}", None),
+    ],
+)
+def test_a_code_translation_must_keep_its_fields_and_lines(msgstr, problem):
+    piece = code_cells.pieces(CHECK_CELL)[1]
+    found = code_cells.piece_problem(piece, msgstr)
+    assert found == problem if problem is None else problem in found
+
+
+CODE_LESSON = 'print("the output shape:", Y.shape)  # one window per value\n'
+
+
+def write_code_lesson(english_dir, source=CODE_LESSON):
+    notebook = lesson(INTRO)
+    notebook.cells[1] = code_cell("c0", source)
+    nbformat.write(notebook, english_dir / "01_a.ipynb")
+
+
+def test_update_adds_code_entries_with_their_context_and_cell(edition):
+    english_dir, chinese_dir = edition
+    write_code_lesson(english_dir)
+    translation.update(english_dir, chinese_dir)
+    po = catalogue(chinese_dir)
+    assert [(entry.msgctxt, entry.msgid, entry.occurrences) for entry in po][1:] == [
+        ("code", "the output shape:", [("01_a.ipynb:c0", "")]),
+        ("comment", "one window per value", [("01_a.ipynb:c0", "")]),
+    ]
+    problems = translation.check(english_dir, chinese_dir)
+    assert (translation.UNTRANSLATED, "01_a.ipynb", "cell 2 (id c0)") in kinds_and_cells(problems)
+
+
+def test_a_code_cell_keeps_its_chinese_outputs_until_its_chinese_source_changes(edition):
+    english_dir, chinese_dir = edition
+    write_code_lesson(english_dir)
+    make_zh(english_dir, chinese_dir)
+    translate(
+        english_dir,
+        chinese_dir,
+        {
+            INTRO: CHINESE[INTRO],
+            "the output shape:": "输出形状：",
+            "one window per value": "每个值一个窗口",
+        },
+    )
+    path = chinese_dir / "01_a.ipynb"
+    built = nbformat.read(path, as_version=4).cells[1]
+    assert built.source == 'print("输出形状：", Y.shape)  # 每个值一个窗口\n'
+    assert (built.outputs, built.execution_count) == ([], None), "a changed cell is not run"
+    assert kinds_and_cells(translation.check(english_dir, chinese_dir)) == {
+        (translation.NOT_EXECUTED, "01_a.ipynb", "cell 2 (id c0)")
+    }
+    pretend_to_execute(chinese_dir)
+    ran = path.read_text(encoding="utf-8")
+    assert translation.build(english_dir, chinese_dir) == [] and path.read_text("utf-8") == ran
+    assert translation.check(english_dir, chinese_dir) == []
+    write_code_lesson(english_dir, CODE_LESSON.replace("the output shape", "the output's shape"))
+    make_zh(english_dir, chinese_dir)
+    entry = catalogue(chinese_dir).find("the output's shape:", msgctxt="code")
+    assert entry.fuzzy and entry.previous_msgid == "the output shape:"
+    cell = nbformat.read(path, as_version=4).cells[1]
+    assert "the output's shape:" in cell.source, "a fuzzy translation is not used"
+    assert kinds_and_cells(translation.check(english_dir, chinese_dir)) == {
+        (translation.FUZZY, "01_a.ipynb", "cell 2 (id c0)")
+    }
+
+
+def test_a_translation_that_does_not_parse_is_reported_and_not_used(edition):
+    english_dir, chinese_dir = edition
+    write_code_lesson(english_dir)
+    make_zh(english_dir, chinese_dir)
+    translate(
+        english_dir,
+        chinese_dir,
+        {INTRO: CHINESE[INTRO], "the output shape:": '输出"形状', "one window per value": "窗口"},
+    )
+    assert nbformat.read(chinese_dir / "01_a.ipynb", as_version=4).cells[1].source == CODE_LESSON
+    problems = translation.check(english_dir, chinese_dir)
+    assert (translation.CODE_TRANSLATION, "01_a.ipynb", "cell 2 (id c0)") in kinds_and_cells(
+        problems
+    )
+
+
+def test_execute_names_notebooks_by_their_start(edition):
+    english_dir, chinese_dir = edition
+    write_lesson(english_dir, INTRO)
+    make_zh(english_dir, chinese_dir)
+    assert translation.chosen_notebooks(["01"], chinese_dir) == [chinese_dir / "01_a.ipynb"]
+    assert translation.chosen_notebooks(None, chinese_dir) == [], "nothing needs running"
+    with pytest.raises(ValueError, match="start the name of one notebook .* got '07' \\(0 match"):
+        translation.chosen_notebooks(["07"], chinese_dir)
+    with pytest.raises(TypeError, match="names must be a list of notebook names"):
+        translation.execute("01", chinese_dir)
+
+
+@pytest.mark.slow
+def test_execute_runs_a_chinese_notebook_in_its_folder_in_chinese(edition):
+    english_dir, chinese_dir = edition
+    source = (
+        "import os\nfrom convlab import language\n"
+        "print(os.path.basename(os.getcwd()), language.edition_language())"
+    )
+    write_code_lesson(english_dir, source)
+    translation.update(english_dir, chinese_dir)
+    translation.build(english_dir, chinese_dir)
+    assert translation.execute(None, chinese_dir) == [chinese_dir / "01_a.ipynb"]
+    cell = nbformat.read(chinese_dir / "01_a.ipynb", as_version=4).cells[1]
+    assert cell.outputs[0].text == "zh zh\n" and cell.execution_count == 1
