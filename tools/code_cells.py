@@ -191,9 +191,15 @@ def pieces(source):
     return sorted((piece for piece in found if piece), key=lambda piece: piece.literals[0].start)
 
 
+def texts_by_literal(piece, text):
+    """``text`` (a msgid or msgstr of ``piece``) cut into one text per literal: a single literal
+    (a docstring, say) may span lines, joined literals take one line each."""
+    return text.split("\n") if len(piece.literals) > 1 else [text]
+
+
 def piece_problem(piece, msgstr):
     """Why ``msgstr`` cannot replace ``piece`` (its lines or ``{…}`` fields differ), or None."""
-    wanted, given = piece.msgid.split("\n"), msgstr.split("\n")
+    wanted, given = texts_by_literal(piece, piece.msgid), texts_by_literal(piece, msgstr)
     if len(wanted) != len(given):
         return f"has {len(given)} line(s), the English {len(wanted)}: one line per literal"
     for formatted in (True, False):
@@ -219,7 +225,7 @@ def piece_problem(piece, msgstr):
 
 def replaced(source, piece, msgstr):
     """``source`` with ``piece`` written as ``msgstr`` (one line per literal)."""
-    for item, text in reversed(list(zip(piece.literals, msgstr.split("\n")))):
+    for item, text in reversed(list(zip(piece.literals, texts_by_literal(piece, msgstr)))):
         source = source[: item.start] + item.written(text) + source[item.end :]
     return source
 
