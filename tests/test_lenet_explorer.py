@@ -276,7 +276,15 @@ def test_the_view_labels_its_canvases_and_lists_its_keys():
         'setAttribute("aria-live", "polite")',
         'setAttribute("role", "application")',
         "tabIndex = 0",
-        "Keys: Tab moves to the pad and to each map.",
+        "texts.keys",
         "lmSuppressShortcuts",
     ):
         assert needle in source, needle
+
+
+def test_the_view_gets_its_words_from_python(explorer):
+    """The keys line and every other word of the view come from the texts trait."""
+    texts = explorer.view.texts
+    assert texts["keys"].startswith("Keys: Tab moves to the pad and to each map.")
+    assert set(texts) >= {"hint", "pad", "tools", "pen_down", "map_label", "pointed"}
+    assert texts["tools"] == {"pen": "pen", "eraser": "eraser", "clear": "clear"}

@@ -14,6 +14,7 @@ import anywidget
 import ipywidgets as widgets
 import traitlets
 
+from convlab.language import N_, _
 from convlab.widgets.still import card
 
 # The play button's step in ms: 6 positions a second, while a redraw takes well under this.
@@ -66,18 +67,25 @@ def int_control(kind, description, value, bounds, css_class, label_width, width=
     return control
 
 
-# Every word of the player a learner sees or hears, in one place (the widget fills in "keys").
+# Every word of the player a learner sees or hears, in one place (the widget fills in "keys");
+# ``player_texts`` translates them when a player is made.
 PLAYER_TEXTS = {
-    "play": "Play",
-    "pause": "Pause",
-    "stop": "Stop",
+    "play": N_("Play"),
+    "pause": N_("Pause"),
+    "stop": N_("Stop"),
     "icons": {"play": "▶", "pause": "❚❚", "stop": "■"},  # shown before the words, not read out
-    "play_name": "Play: step the window through every position",
-    "pause_name": "Pause the window",
-    "stop_name": "Stop: back to the first window",
+    "play_name": N_("Play: step the window through every position"),
+    "pause_name": N_("Pause the window"),
+    "stop_name": N_("Stop: back to the first window"),
     "keys": "",
 }
 ANNOUNCE_EVERY_MS = 1500  # while playing, the live region speaks at most this often
+
+
+def player_texts(keys=""):
+    """PLAYER_TEXTS in the current language, with the widget's "Keys: …" line (an English id)."""
+    words = {name: _(text) for name, text in PLAYER_TEXTS.items() if isinstance(text, str)}
+    return {**PLAYER_TEXTS, **words, "keys": _(keys) if keys else ""}
 
 
 class Player(anywidget.AnyWidget):
@@ -223,12 +231,16 @@ class Player(anywidget.AnyWidget):
     disabled = traitlets.Bool(False).tag(sync=True)
     announcement = traitlets.Unicode("").tag(sync=True)
     announce_every = traitlets.Int(ANNOUNCE_EVERY_MS).tag(sync=True)
-    texts = traitlets.Dict(PLAYER_TEXTS).tag(sync=True)
+    texts = traitlets.Dict().tag(sync=True)
+
+    @traitlets.default("texts")
+    def _texts_in_the_current_language(self):
+        return player_texts()
 
 
 def linked_play(slider, css_class, margin_left, keys=""):
     """A ``Player`` that steps ``slider`` through its values, and its link; ``keys`` is the
-    widget's "Keys: …" line, shown under the buttons.
+    widget's "Keys: …" line (its English message id), shown under the buttons.
 
     The link is made in the browser (``jslink``): the animation runs there and Python redraws for
     every value it receives. Keep the player's ``max`` equal to the slider's. Returns (play, link).
@@ -237,7 +249,7 @@ def linked_play(slider, css_class, margin_left, keys=""):
         value=slider.value,
         min=slider.min,
         max=slider.max,
-        texts={**PLAYER_TEXTS, "keys": keys},
+        texts=player_texts(keys),
         layout=widgets.Layout(margin=f"2px 0 6px {margin_left}"),
     )
     play.add_class("lesson-player")
@@ -272,12 +284,13 @@ class LessonWidget(traitlets.HasTraits):
 
     Shown as a cell's value, a widget's output holds the live view and, for readers without a
     kernel, a still picture of its state then and a one-line description (``_repr_mimebundle_``).
-    Subclasses name themselves in ``NAME``, say in ``LIVE`` what only the live widget does, and
+    Subclasses name themselves in ``NAME``, say in ``LIVE`` what only the live widget does (both
+    English message ids marked with ``N_``, shown translated), and
     say what the reader needs: ``state_line()`` (the description), ``picture_lines()`` (written
     above the picture) and ``main_picture()`` (PNG bytes or a PIL image of what the widget draws).
     """
 
-    NAME = "Lesson widget"
+    NAME = N_("Lesson widget")
     LIVE = ""  # what a reader can do only with the live widget, said under the still picture
     message = traitlets.Unicode("")
 
@@ -298,18 +311,28 @@ class LessonWidget(traitlets.HasTraits):
         metadata = {}
         if (include is None or "image/png" in include) and "image/png" not in (exclude or ()):
             data["image/png"] = base64.b64encode(self.still_png()).decode("ascii")
-            metadata["image/png"] = {"alt": f"{self.NAME} as it was shown: {self.state_line()}."}
+            alt = _("{name} as it was shown: {state}.")
+            metadata["image/png"] = {"alt": alt.format(name=_(self.NAME), state=self.state_line())}
         return data, metadata
 
     def text_summary(self):
         """'Pooling explorer: 2×2 max pooling, … (run the lesson in JupyterLab to use it)'."""
-        return f"{self.NAME}: {self.state_line()} (run the lesson in JupyterLab to use it)"
+        summary = _("{name}: {state} (run the lesson in JupyterLab to use it)")
+        return summary.format(name=_(self.NAME), state=self.state_line())
 
     def still_png(self):
         """PNG bytes: the widget's name, ``picture_lines()`` and ``main_picture()`` in a frame."""
-        note = "A still picture of this widget as it was shown: run the lesson in JupyterLab to "
-        note += f"use it ({self.LIVE})." if self.LIVE else "use it."
-        return card(self.NAME, self.picture_lines(), self.main_picture(), note)
+        if self.LIVE:
+            note = _(
+                "A still picture of this widget as it was shown: run the lesson in JupyterLab to "
+                "use it ({live})."
+            ).format(live=_(self.LIVE))
+        else:
+            note = _(
+                "A still picture of this widget as it was shown: run the lesson in JupyterLab to "
+                "use it."
+            )
+        return card(_(self.NAME), self.picture_lines(), self.main_picture(), note)
 
     def state_line(self):
         """The widget's setting and result in a few words, e.g. 'input 5×5, kernel 3×3, padding 0,

@@ -10,6 +10,7 @@ import torch
 from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.patches import Rectangle
 
+from convlab.language import N_, _, ngettext
 from convlab.plotting import BLUE, RED, BlittedFigure, grid_axes, write_values
 from convlab.widgets.base import (
     PICTURE_FITS,
@@ -21,24 +22,45 @@ from convlab.widgets.base import (
 from helpers import check_int, conv_output_shape
 
 WRITE_ALL_PRODUCTS_UP_TO = 9  # a 3×3 kernel's sum is written in full; larger ones drop the zeros
-# Every word of the explorer's controls, alt text and announcements, in one place.
+# Every word of the explorer a learner reads or hears, in one place: English message ids,
+# translated where they are shown (``_(TEXTS[...])``).
 TEXTS = {
-    "input_size": "input size n",
-    "kernel_size": "kernel size k",
-    "padding": "padding p",
-    "stride": "stride s",
-    "window": "window position",
-    "keys": "Keys: Tab to a slider, arrows change it; Tab to Play, Enter or Space plays or pauses.",
-    "padded": "input {n}×{n} padded to {size}×{size}",
-    "unpadded": "input {n}×{n}",
-    "alt": "{input}, every {k}×{k} window position outlined in blue, the current one outlined "
-    "in red from row {top}, column {left}; output {out}×{out}, {sum}.",
-    "alt_no_fit": "{input}, and a {k}×{k} kernel drawn dashed in red that does not fit in it: "
-    "no output.",
-    "announce": "Window {number} of {count}: {sum}.",
-    "announce_no_fit": "The {k}×{k} kernel does not fit: no output.",
-    "no_fit": "The {k}×{k} kernel is larger than the padded input {padded}: make the kernel "
-    "smaller or add padding.",
+    "input_size": N_("input size n"),
+    "kernel_size": N_("kernel size k"),
+    "padding": N_("padding p"),
+    "stride": N_("stride s"),
+    "window": N_("window position"),
+    "keys": N_(
+        "Keys: Tab to a slider, arrows change it; Tab to Play, Enter or Space plays or pauses."
+    ),
+    "padded": N_("input {n}×{n} padded to {size}×{size}"),
+    "unpadded": N_("input {n}×{n}"),
+    "alt": N_(
+        "{input}, every {k}×{k} window position outlined in blue, the current one outlined "
+        "in red from row {top}, column {left}; output {out}×{out}, {sum}."
+    ),
+    "alt_no_fit": N_(
+        "{input}, and a {k}×{k} kernel drawn dashed in red that does not fit in it: no output."
+    ),
+    "announce": N_("Window {number} of {count}: {sum}."),
+    "announce_no_fit": N_("The {k}×{k} kernel does not fit: no output."),
+    "no_fit": N_(
+        "The {k}×{k} kernel is larger than the padded input {padded}: make the kernel "
+        "smaller or add padding."
+    ),
+    "rings": N_("rings: window centres"),
+    "weights": N_("small red numbers: kernel K"),
+    "hatched": N_("hatched: never covered"),
+    "padded_title": N_("padded input {size}×{size}"),
+    "padding_note": N_("padded input {size}×{size} (grey: padding)"),
+    "window_title": N_("{k}×{k} window {number} of {count}, stride {s}"),
+    "no_fit_title": N_("a {k}×{k} kernel does not fit"),
+    "output_title": N_("output Y {out}×{out}"),
+    "formula": N_("output size = floor(({n} + 2·{p} − {k}) / {s}) + 1"),
+    "state": N_("input {n}×{n}, kernel {k}×{k}, padding {p}, stride {s} → {result}"),
+    "state_output": N_("output {out}×{out}"),
+    "state_no_fit": N_("the kernel does not fit"),
+    "settings": N_("input n = {n}, kernel k = {k}, padding p = {p}, stride s = {s}"),
 }
 
 
@@ -89,7 +111,10 @@ def written_sum(row, col, products):
         terms = [f"{x}·{w}" for x, w in products if x * w]
         zeros = len(products) - len(terms)
         if zeros:
-            terms.append(f"({zeros} products that are 0)")
+            zero_products = ngettext(
+                "({count} product that is 0)", "({count} products that are 0)", zeros
+            )
+            terms.append(zero_products.format(count=zeros))
     return f"Y[{row}, {col}] = {' + '.join(terms)} = {total}"
 
 
@@ -176,20 +201,22 @@ class ConvWindowsFigure(BlittedFigure):
         )
 
     def _write_legend(self):
-        notes = ["rings: window centres", "small red numbers: kernel K"]
+        notes = [_(TEXTS["rings"]), _(TEXTS["weights"])]
         if self._covered() < self.size:
-            notes.append("hatched: never covered")
+            notes.append(_(TEXTS["hatched"]))
         self.fig.supxlabel(";  ".join(notes), fontsize=11)
 
     def _input_title(self, window=None):
         """'padded input 10×10 (grey: padding)', then which window is current or that none fits."""
         k = self.K.shape[0]
-        padding_note = " (grey: padding)" if self.p else ""
+        first = _(TEXTS["padding_note" if self.p else "padded_title"]).format(size=self.size)
         if self.out:
-            second = f"{k}×{k} window {window + 1} of {self.out**2}, stride {self.s}"
+            second = _(TEXTS["window_title"]).format(
+                k=k, number=window + 1, count=self.out**2, s=self.s
+            )
         else:
-            second = f"a {k}×{k} kernel does not fit"
-        return f"padded input {self.size}×{self.size}{padding_note}\n{second}"
+            second = _(TEXTS["no_fit_title"]).format(k=k)
+        return f"{first}\n{second}"
 
     def _ring_window_centres(self):
         # Rings, not dots: a dot would hide the value written in a centre cell.
@@ -201,7 +228,7 @@ class ConvWindowsFigure(BlittedFigure):
 
     def _set_up_output_panel(self):
         """Title and scale of the output panel; its grid is drawn with the current window."""
-        self.ax_out.set_title(f"output Y {self.out}×{self.out}", fontsize=12)
+        self.ax_out.set_title(_(TEXTS["output_title"]).format(out=self.out), fontsize=12)
         grid_axes(self.ax_out, self.out, self.cells)
 
     def _draw_kernel_that_does_not_fit(self):
@@ -256,7 +283,7 @@ class ConvWindowsFigure(BlittedFigure):
         ]
         # Two rectangles cover what comes after the current output: the rest of its row and the
         # rows below. Covering a few cells is cheaper than drawing up to 144 values per picture.
-        self.covers = [Rectangle((0, 0), 0, 0, facecolor="white", lw=0) for _ in range(2)]
+        self.covers = [Rectangle((0, 0), 0, 0, facecolor="white", lw=0) for _cover in range(2)]
         self.output_box = Rectangle((0, 0), 1, 1, facecolor="#f4a6a6", lw=0)
         lines = [[(0, r), (out, r)] for r in range(out + 1)]
         lines += [[(c, 0), (c, out)] for c in range(out + 1)]
@@ -332,8 +359,8 @@ class ConvShapeExplorer(LessonWidget):
     ``drawing_png`` (PNG bytes of the drawing, also in ``drawing.value``).
     """
 
-    NAME = "Output-shape explorer"
-    LIVE = "move the sliders, or play the window through every position"
+    NAME = N_("Output-shape explorer")
+    LIVE = N_("move the sliders, or play the window through every position")
     LIMITS = {"input_size": (1, 12), "kernel_size": (1, 7), "padding": (0, 3), "stride": (1, 4)}
 
     def __init__(self, input_size=8, kernel_size=3, padding=1, stride=2):
@@ -347,14 +374,14 @@ class ConvShapeExplorer(LessonWidget):
         )
         limits = self.LIMITS
         self.input_size = slider(
-            TEXTS["input_size"], input_size, limits["input_size"], "shape-input"
+            _(TEXTS["input_size"]), input_size, limits["input_size"], "shape-input"
         )
         self.kernel_size = slider(
-            TEXTS["kernel_size"], kernel_size, limits["kernel_size"], "shape-kernel"
+            _(TEXTS["kernel_size"]), kernel_size, limits["kernel_size"], "shape-kernel"
         )
-        self.padding = slider(TEXTS["padding"], padding, limits["padding"], "shape-padding")
-        self.stride = slider(TEXTS["stride"], stride, limits["stride"], "shape-stride")
-        self.window = slider(TEXTS["window"], 0, (0, 0), "shape-window")
+        self.padding = slider(_(TEXTS["padding"]), padding, limits["padding"], "shape-padding")
+        self.stride = slider(_(TEXTS["stride"]), stride, limits["stride"], "shape-stride")
+        self.window = slider(_(TEXTS["window"]), 0, (0, 0), "shape-window")
         self.play, self.play_link = linked_play(
             self.window, "shape-play", margin_left="114px", keys=TEXTS["keys"]
         )
@@ -399,9 +426,9 @@ class ConvShapeExplorer(LessonWidget):
             self._shape_lines = []
             # No-break spaces: the sum wraps as a whole, never inside.
             padded = f"{n} + 2·{p} = {n + 2 * p}".replace(" ", "\u00a0")
-            self.message = TEXTS["no_fit"].format(k=k, padded=padded)
+            self.message = _(TEXTS["no_fit"]).format(k=k, padded=padded)
         else:
-            formula = f"output size = floor(({n} + 2·{p} − {k}) / {s}) + 1"
+            formula = _(TEXTS["formula"]).format(n=n, p=p, k=k, s=s)
             worked = f"= floor({n + 2 * p - k} / {s}) + 1 = {self.output_size}"
             self.shape_text = f"{formula} {worked}"
             self._shape_lines = [formula, worked]
@@ -434,7 +461,7 @@ class ConvShapeExplorer(LessonWidget):
     def _input_words(self):
         n, p = self.input_size.value, self.padding.value
         size = n + 2 * p
-        return TEXTS["padded" if p else "unpadded"].format(n=n, size=size)
+        return _(TEXTS["padded" if p else "unpadded"]).format(n=n, size=size)
 
     def alt_text(self):
         """The drawing's alt text: e.g. 'input 5×5 padded to 7×7, every 3×3 window position
@@ -442,10 +469,10 @@ class ConvShapeExplorer(LessonWidget):
         Y[0, 1] = … = 47.'"""
         k = self.kernel_size.value
         if self.output_size is None:
-            return TEXTS["alt_no_fit"].format(input=self._input_words(), k=k)
+            return _(TEXTS["alt_no_fit"]).format(input=self._input_words(), k=k)
         i, j = divmod(self.window.value, self.output_size)
         s = self.stride.value
-        return TEXTS["alt"].format(
+        return _(TEXTS["alt"]).format(
             input=self._input_words(),
             k=k,
             top=i * s,
@@ -457,8 +484,8 @@ class ConvShapeExplorer(LessonWidget):
     def _announcement(self):
         """The live region's sentence: 'Window 2 of 9: Y[0, 1] = 2·1 + 3·2 + 5·3 + 6·4 = 47.'"""
         if self.output_size is None:
-            return TEXTS["announce_no_fit"].format(k=self.kernel_size.value)
-        return TEXTS["announce"].format(
+            return _(TEXTS["announce_no_fit"]).format(k=self.kernel_size.value)
+        return _(TEXTS["announce"]).format(
             number=self.window.value + 1, count=self.output_size**2, sum=self.window_text
         )
 
@@ -479,12 +506,12 @@ class ConvShapeExplorer(LessonWidget):
     def state_line(self):
         n, k, p, s = self._setting()
         out = self.output_size
-        result = f"output {out}×{out}" if out else "the kernel does not fit"
-        return f"input {n}×{n}, kernel {k}×{k}, padding {p}, stride {s} → {result}"
+        result = _(TEXTS["state_output"]).format(out=out) if out else _(TEXTS["state_no_fit"])
+        return _(TEXTS["state"]).format(n=n, k=k, p=p, s=s, result=result)
 
     def picture_lines(self):
         n, k, p, s = self._setting()
-        settings = f"input n = {n}, kernel k = {k}, padding p = {p}, stride s = {s}"
+        settings = _(TEXTS["settings"]).format(n=n, k=k, p=p, s=s)
         return [settings, *self._shape_lines, self.window_text, ("error", self.message)]
 
     def main_picture(self):

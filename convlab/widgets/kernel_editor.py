@@ -7,6 +7,7 @@ import torch
 from matplotlib.figure import Figure
 
 from convlab.data import check_labels
+from convlab.language import N_, _
 from convlab.plotting import SIGNED_CMAP, write_values
 from convlab.widgets.base import LessonWidget, PictureWithAlt
 from convlab.widgets.still import matrix_lines
@@ -15,18 +16,36 @@ from helpers import check_choice, check_tensor, classic_kernels, corr2d_vectoriz
 
 KERNEL_ENTRY_BOUND = 10.0  # each kernel entry in the editor lies in [−10, 10]
 EDITOR_SIZES = (3, 5)
-# Every word of the editor's controls and of its picture's alt text, in one place.
+# Every word of the editor a learner reads or hears, in one place: English message ids,
+# translated where they are shown (``_(TEXTS[...])``).
 TEXTS = {
-    "size": "kernel size",
-    "preset": "preset",
-    "image": "image",
-    "class": "class",
-    "index": "index",
-    "cell": "kernel row {row} column {column}",
-    "alt": "Three pictures: {image} {h}×{w}, values {image_low} to {image_high}; feature map "
-    "{oh}×{ow} of the {kernel} kernel on it, values {low} to {high}, blue below 0 and red above; "
-    "the same feature map after ReLU, values 0 to {relu_high}.",
+    "size": N_("kernel size"),
+    "preset": N_("preset"),
+    "image": N_("image"),
+    "class": N_("class"),
+    "index": N_("index"),
+    "cell": N_("kernel row {row} column {column}"),
+    "alt": N_(
+        "Three pictures: {image} {h}×{w}, values {image_low} to {image_high}; feature map "
+        "{oh}×{ow} of the {kernel} kernel on it, values {low} to {high}, blue below 0 and red "
+        "above; the same feature map after ReLU, values 0 to {relu_high}."
+    ),
+    "custom": N_("custom"),
+    "edge_source": N_("6×8 edge image"),
+    "dataset_source": N_("Fashion-MNIST test image"),
+    "all_classes": N_("all classes"),
+    "test_image": N_("test image {number} ({name})"),
+    "input_title": N_("input: {image}"),
+    "map_title": N_("feature map ({kernel})"),
+    "relu_title": N_("{title} after ReLU"),
+    "map_range": N_("feature map {h}×{w}: min {low}, max {high}"),
+    "kernel_sum": N_("kernel sum {sum} (the response to a flat patch of brightness 1)"),
+    "summary": N_("{map_range}; {kernel_sum}"),
+    "state": N_("{kernel} kernel ({k}×{k}) on the {image} → feature map {h}×{w}"),
+    "kernel_line": N_("kernel {k}×{k}, preset: {preset}"),
+    "image_line": N_("image: {image}"),
 }
+CUSTOM = "custom"  # the preset drop-down's value once an entry is edited
 
 
 # ipywidgets 8 ties a control's ``description`` to it (``<label for>``): its accessible name. The
@@ -64,16 +83,16 @@ def editor_presets(size):
         raise TypeError(f"size must be an int (3 or 5), got {type(size).__name__} {size!r}")
     check_choice("size", size, EDITOR_SIZES)
     classic = classic_kernels()
-    labels = {
-        "identity": "identity",
-        "box blur": "box_blur",
-        "Gaussian blur": "gaussian_blur",
-        "sharpen": "sharpen",
-        "Sobel x": "sobel_x",
-        "Sobel y": "sobel_y",
-        "Laplacian": "laplacian",
-        "emboss": "emboss",
-        "edge [1, -1]": "edge",
+    labels = {  # the English names are the drop-down's values; it shows them translated
+        N_("identity"): "identity",
+        N_("box blur"): "box_blur",
+        N_("Gaussian blur"): "gaussian_blur",
+        N_("sharpen"): "sharpen",
+        N_("Sobel x"): "sobel_x",
+        N_("Sobel y"): "sobel_y",
+        N_("Laplacian"): "laplacian",
+        N_("emboss"): "emboss",
+        N_("edge [1, -1]"): "edge",
     }
     presets = {label: embed_centred(classic[name], size) for label, name in labels.items()}
     if size == 5:
@@ -139,8 +158,9 @@ class FeatureMapFigure:
         self.value_labels = []
         self._shapes = (image_shape, map_shape)
 
-    def png(self, image, feature_map, relu_map, image_title, map_title):
-        """PNG bytes of the three panels. image: h×w; feature_map and relu_map: h'×w'."""
+    def png(self, image, feature_map, relu_map, titles):
+        """PNG bytes of the three panels, titled ``titles``. image: h×w; feature_map and
+        relu_map: h'×w'."""
         if self._shapes != (tuple(image.shape), tuple(feature_map.shape)):
             self._build(tuple(image.shape), tuple(feature_map.shape))
         limit = max(feature_map.abs().max().item(), 1e-6)  # symmetric: 0 at the centre colour
@@ -151,7 +171,7 @@ class FeatureMapFigure:
         for shown in self.shown[1:]:
             shown.set_clim(-limit, limit)
         self.colorbar.set_ticks([-limit, 0, limit], labels=[f"{-limit:.3g}", "0", f"{limit:.3g}"])
-        for ax, title in zip(self.axes, (image_title, map_title, map_title + " after ReLU")):
+        for ax, title in zip(self.axes, titles):
             ax.set_title(title, fontsize=12)
         self._write_values(panels, limit)
         buffer = io.BytesIO()
@@ -189,8 +209,8 @@ class KernelEditor(LessonWidget):
     ``feature_map`` ((h−k+1)×(w−k+1)), ``relu_map``, ``redraw_count``, ``figure_png`` (PNG bytes).
     """
 
-    NAME = "Kernel editor"
-    LIVE = "type a kernel, and point at the feature map to see each pixel's window and products"
+    NAME = N_("Kernel editor")
+    LIVE = N_("type a kernel, and point at the feature map to see each pixel's window and products")
 
     def __init__(self, images=None, labels=None, classes=None, preset="Sobel x", size=3):
         self._images, self._labels, self._classes = check_editor_images(images, labels, classes)
@@ -200,10 +220,12 @@ class KernelEditor(LessonWidget):
         self.redraw_count = 0
         self._figure = FeatureMapFigure()
         self.size = widgets.Dropdown(
-            options=[("3×3", 3), ("5×5", 5)], value=size, description=TEXTS["size"]
+            options=[("3×3", 3), ("5×5", 5)], value=size, description=_(TEXTS["size"])
         )
         self.preset = widgets.Dropdown(
-            options=[*presets, "custom"], value=preset, description=TEXTS["preset"]
+            options=[(_(name), name) for name in [*presets, CUSTOM]],
+            value=preset,
+            description=_(TEXTS["preset"]),
         )
         self.preset.add_class("kernel-preset")
         self.grid = widgets.GridBox()
@@ -246,7 +268,7 @@ class KernelEditor(LessonWidget):
                     min=-KERNEL_ENTRY_BOUND,
                     max=KERNEL_ENTRY_BOUND,
                     step=0.1,
-                    description=TEXTS["cell"].format(row=i + 1, column=j + 1),
+                    description=_(TEXTS["cell"]).format(row=i + 1, column=j + 1),
                     layout=widgets.Layout(width="56px"),
                 )
                 for j in range(k)
@@ -262,20 +284,22 @@ class KernelEditor(LessonWidget):
         )
 
     def _build_image_chooser(self):
-        sources = [("6×8 edge image", "edge")]
+        sources = [(_(TEXTS["edge_source"]), "edge")]
         if self._images is not None:
-            sources.append(("Fashion-MNIST test image", "dataset"))
+            sources.append((_(TEXTS["dataset_source"]), "dataset"))
         self.image_source = widgets.Dropdown(
-            options=sources, value=sources[-1][1], description=TEXTS["image"]
+            options=sources, value=sources[-1][1], description=_(TEXTS["image"])
         )
         present = sorted(set(self._labels.tolist())) if self._labels is not None else []
-        options = [("all classes", -1)] + [(self._classes[c], c) for c in present]
-        self.image_class = widgets.Dropdown(options=options, value=-1, description=TEXTS["class"])
+        options = [(_(TEXTS["all_classes"]), -1)] + [(_(self._classes[c]), c) for c in present]
+        self.image_class = widgets.Dropdown(
+            options=options, value=-1, description=_(TEXTS["class"])
+        )
         count = len(self._images) if self._images is not None else 1
         self._indices_of_class = {-1: torch.arange(count)}
         self._indices_of_class.update({c: (self._labels == c).nonzero().flatten() for c in present})
         self.image_index = widgets.BoundedIntText(
-            value=0, min=0, max=count - 1, description=TEXTS["index"]
+            value=0, min=0, max=count - 1, description=_(TEXTS["index"])
         )
         self.image_index.add_class("kernel-image-index")
         self._enable_dataset_controls()
@@ -304,20 +328,17 @@ class KernelEditor(LessonWidget):
         return self._indices_of_class[self.image_class.value][self.image_index.value].item()
 
     def _image_title(self):
-        if self.image_source.value == "edge":
-            return "input: 6×8 edge image"
-        number = self._image_number()
-        return f"input: test image {number} ({self._classes[self._labels[number]]})"
+        return _(TEXTS["input_title"]).format(image=self._image_name())
 
     def _on_cell_change(self, change):
         if self.busy:
             return
         with self.quietly():
-            self.preset.value = "custom"
+            self.preset.value = CUSTOM
         self.redraw()
 
     def _on_preset_change(self, change):
-        if self.busy or change["new"] == "custom":
+        if self.busy or change["new"] == CUSTOM:
             return  # choosing "custom" keeps the kernel that is in the cells
         kernel = editor_presets(self.size.value)[change["new"]]
         with self.quietly():
@@ -328,7 +349,7 @@ class KernelEditor(LessonWidget):
     def _on_size_change(self, change):
         """Rebuild the grid: a preset is taken at the new size, a custom kernel is zero padded or
         cropped."""
-        if self.preset.value != "custom":
+        if self.preset.value != CUSTOM:
             kernel = editor_presets(change["new"])[self.preset.value]
         elif change["new"] > change["old"]:
             kernel = embed_centred(self.kernel, change["new"])
@@ -356,22 +377,21 @@ class KernelEditor(LessonWidget):
         self.feature_map = corr2d_vectorized(image, kernel)
         self.relu_map = self.feature_map.clamp(min=0)
         self.inspector.show(image, kernel, self.feature_map)
-        png = self._figure.png(
-            image,
-            self.feature_map,
-            self.relu_map,
-            self._image_title(),
-            f"feature map ({self.preset.value})",
-        )
+        map_title = _(TEXTS["map_title"]).format(kernel=self._preset_name())
+        titles = (self._image_title(), map_title, _(TEXTS["relu_title"]).format(title=map_title))
+        png = self._figure.png(image, self.feature_map, self.relu_map, titles)
         with self.picture.hold_sync():  # the picture and its alt text in one message
             self.picture.alt = self.alt_text()
             self.figure_png = self.show_png(self.picture, png)
         h, w = self.feature_map.shape
         fmap = self.feature_map
-        self.summary.value = (
-            f"feature map {h}×{w}: min {fmap.min().item():.3g}, max {fmap.max().item():.3g}; "
-            f"kernel sum {kernel.sum().item():.3g} (the response to a flat patch of brightness 1)"
+        low, high = f"{fmap.min().item():.3g}", f"{fmap.max().item():.3g}"
+        self._summary_parts = (
+            _(TEXTS["map_range"]).format(h=h, w=w, low=low, high=high),
+            _(TEXTS["kernel_sum"]).format(sum=f"{kernel.sum().item():.3g}"),
         )
+        map_range, kernel_sum = self._summary_parts
+        self.summary.value = _(TEXTS["summary"]).format(map_range=map_range, kernel_sum=kernel_sum)
         self.redraw_count += 1
 
     def alt_text(self):
@@ -386,27 +406,37 @@ class KernelEditor(LessonWidget):
             image_high=f"{image.max().item():.3g}",
             oh=oh,
             ow=ow,
-            kernel=self.preset.value if self.preset.value != "custom" else "custom",
+            kernel=self._preset_name(),
             low=f"{fmap.min().item():.3g}",
             high=f"{fmap.max().item():.3g}",
             relu_high=f"{self.relu_map.max().item():.3g}",
         )
 
+    def _preset_name(self):
+        """The chosen preset as the drop-down shows it ("custom" once an entry is edited)."""
+        return _(self.preset.value)
+
     def _image_name(self):
-        return self._image_title().removeprefix("input: ")
+        """'6×8 edge image' or 'test image 3 (Pullover)'."""
+        if self.image_source.value == "edge":
+            return _(TEXTS["edge_source"])
+        number = self._image_number()
+        name = _(self._classes[self._labels[number]])
+        return _(TEXTS["test_image"]).format(number=number, name=name)
 
     def state_line(self):
         k, (h, w) = self.size.value, self.feature_map.shape
-        kernel = f"{self.preset.value} kernel ({k}×{k})"
-        return f"{kernel} on the {self._image_name()} → feature map {h}×{w}"
+        return _(TEXTS["state"]).format(
+            kernel=self._preset_name(), k=k, image=self._image_name(), h=h, w=w
+        )
 
     def picture_lines(self):
         k = self.size.value
         return [
-            f"kernel {k}×{k}, preset: {self.preset.value}",
+            _(TEXTS["kernel_line"]).format(k=k, preset=self._preset_name()),
             *matrix_lines(self.kernel),
-            f"image: {self._image_name()}",
-            *self.summary.value.split("; "),  # the map's range; the kernel's sum
+            _(TEXTS["image_line"]).format(image=self._image_name()),
+            *self._summary_parts,  # the map's range; the kernel's sum
         ]
 
     def main_picture(self):

@@ -16,6 +16,7 @@ import traitlets
 from PIL import Image, ImageDraw
 from torch import nn
 
+from convlab.language import N_, _
 from convlab.training import predict_probabilities
 from convlab.widgets.base import LessonWidget, int_control
 from convlab.widgets.client import JS_DIR, float32_bytes
@@ -26,14 +27,71 @@ SHOWN_LAYERS = (nn.Conv2d, nn.AvgPool2d, nn.MaxPool2d)
 PAD_SIZE = 112  # drawing-pad pixels per side: 4 per input pixel, so strokes scale down smoothly
 IMAGE_SIZE = 28
 
-# What a learner reads or hears from the explorer (English for now; one place to translate).
-TEXT = {
-    "source_test": "input: a test image",
-    "source_drawing": "input: your drawing (choose a test image to replace it)",
-    "drawing_caption": "your drawing, as the network receives it",
-    "top_three": "{0} {1:.1f} %, {2} {3:.1f} %, {4} {5:.1f} %",
-    "input_label": "What the network receives, 28 by 28 pixels: {caption}. Most probable: {top}.",
+# What a learner reads or hears from the explorer, in one place: English message ids, translated
+# where they are shown (``_(TEXTS[...])``). Class names are translated with ``_(name)`` too.
+TEXTS = {
+    "test_image": N_("test image"),
+    "index": N_("index"),
+    "source_test": N_("input: a test image"),
+    "source_drawing": N_("input: your drawing (choose a test image to replace it)"),
+    "drawing_caption": N_("your drawing, as the network receives it"),
+    "test_caption": N_("test image {number}: {name} number {index} of {count} (label {name})"),
+    "top_three": N_("{0} {1:.1f} %, {2} {3:.1f} %, {4} {5:.1f} %"),
+    "input_label": N_(
+        "What the network receives, 28 by 28 pixels: {caption}. Most probable: {top}."
+    ),
+    "answer": N_("{name}, {percent:.1f} %"),
+    "state": N_("{caption} → most probable: {answer}"),
+    "best_line": N_("most probable class: {answer}"),
+    "input_title": N_("What the network receives ({size}×{size})"),
+    "probabilities": N_("Class probabilities"),
+    "layer_kinds": {
+        nn.Conv2d: N_("conv"),
+        nn.AvgPool2d: N_("avg pool"),
+        nn.MaxPool2d: N_("max pool"),
+    },
+    "unreadable": N_("The drawing could not be read: {error}"),
+    "not_in_maps": N_("The pointed value {value} is not in the maps: {error}"),
 }
+# The words of the browser view (js/lenet_explorer.js fills in the {names}).
+VIEW_TEXTS = {
+    "hint": N_("Point at a value of a feature map to see its receptive field."),
+    "keys": N_(
+        "Keys: Tab moves to the pad and to each map. Pad: arrows move the pen (Shift: farther), "
+        "Space pen down / lift and send, Enter send, E pen or eraser, C clear. "
+        "Map: arrows point at a value, Escape stops."
+    ),
+    "pad": N_(
+        "Drawing pad, 28 by 28 input pixels. Arrows move the pen, Space puts it down or lifts it "
+        "and sends the drawing to the network, Enter sends it, E switches pen and eraser, "
+        "C clears."
+    ),
+    "tools": {"pen": N_("pen"), "eraser": N_("eraser"), "clear": N_("clear")},
+    "pen_down": N_("{tool} down at column {x}, row {y}"),
+    "pen_up": N_("{tool} up at column {x}, row {y}"),
+    "nothing_to_send": N_("Nothing drawn since the last answer: press Space to put the pen down."),
+    "cleared": N_("Pad cleared."),
+    "map_label": N_(
+        "{title}, map {channel} of {channels}, {height} by {width} values: arrows point at a "
+        "value and outline its receptive field in the input"
+    ),
+    "map_tooltip": N_("map {channel}"),
+    "input": N_("What the network receives, 28 by 28 pixels"),
+    "draw_here": N_("Draw here"),
+    "input_title": TEXTS["input_title"],
+    "probabilities": TEXTS["probabilities"],
+    "pointed": N_(
+        "{title}, map {channel}, ({row}, {col}) = {value}; receptive field: input rows "
+        "{top}–{bottom}, columns {left}–{right} ({height}×{width})"
+    ),
+}
+
+
+def translated(texts):
+    """A dict of message ids (nested dicts too) in the current language."""
+    return {
+        key: translated(text) if isinstance(text, dict) else _(text) for key, text in texts.items()
+    }
 
 
 def shown_layers(net):
@@ -128,7 +186,7 @@ def _box(support):
 
 def layer_title(module, index_of_kind, shape):
     """'conv 1 · 6×28×28' / 'max pool 2 · 16×7×7' for the index_of_kind-th layer of its kind."""
-    kind = {nn.Conv2d: "conv", nn.AvgPool2d: "avg pool", nn.MaxPool2d: "max pool"}[type(module)]
+    kind = _(TEXTS["layer_kinds"][type(module)])
     return f"{kind} {index_of_kind} · {'×'.join(map(str, shape))}"
 
 
@@ -239,7 +297,7 @@ def still_view(image, probabilities, classes, titles, maps):
     28×28 input, the class probabilities, and each shown layer's maps (one grey scale per layer,
     so its maps compare). image: 28×28 in [0, 1]; probabilities: 10 floats; titles: one
     'conv 1 · 6×28×28' per layer; maps: one C×H×W tensor per layer."""
-    input_title = f"What the network receives ({IMAGE_SIZE}×{IMAGE_SIZE})"
+    input_title = _(TEXTS["input_title"]).format(size=IMAGE_SIZE)
     input_width = max(IMAGE_SIZE * INPUT_SCALE, round(text_width(input_title, "bold", 14)))
     bars_x = input_width + PANEL_GAP
     layout = [_layer_rows(fmap) for fmap in maps]
@@ -255,7 +313,7 @@ def still_view(image, probabilities, classes, titles, maps):
     side = IMAGE_SIZE * INPUT_SCALE
     canvas.paste(Image.fromarray(grey_pixels(image, 0.0, 1.0, INPUT_SCALE)), (0, TITLE_HEIGHT))
     draw.rectangle((0, TITLE_HEIGHT, side - 1, TITLE_HEIGHT + side - 1), outline=BORDER)
-    draw.text((bars_x, 0), "Class probabilities", font=font("bold", 14), fill=INK)
+    draw.text((bars_x, 0), _(TEXTS["probabilities"]), font=font("bold", 14), fill=INK)
     _draw_probabilities(draw, probabilities, classes, bars_x, TITLE_HEIGHT)
     y = top_height
     for title, fmap, (per_row, scale), height in zip(titles, maps, layout, heights):
@@ -276,7 +334,8 @@ class LeNetView(anywidget.AnyWidget):
     28×28 input in [0, 1]), ``maps`` (float32 bytes: per layer, C×H×W), ``probabilities``,
     ``caption``, ``error``, ``answered`` (the last stroke these values answer), ``input_label``
     (the input canvas's text alternative), ``announcement`` (for the live region),
-    ``from_drawing`` (whether the input is the pad's drawing). From the browser:
+    ``from_drawing`` (whether the input is the pad's drawing), ``texts`` (the view's words, in
+    the learner's language), ``classes`` (the class names as shown). From the browser:
     ``drawing`` (PAD_SIZE² uint8 bytes), ``stroke`` (counts finished strokes), ``pointed``
     ([layer, channel, row, col] under the mouse, [] when none).
     """
@@ -298,6 +357,7 @@ class LeNetView(anywidget.AnyWidget):
     )
     stroke = traitlets.Int(0).tag(sync=True)
     pointed = traitlets.List(traitlets.Int()).tag(sync=True)
+    texts = traitlets.Dict().tag(sync=True)  # every word of the view (VIEW_TEXTS, translated)
     # for assistive technology: the input canvas's label, and one sentence per action for the
     # view's polite live region (the view announces the last one of a burst)
     input_label = traitlets.Unicode("").tag(sync=True)
@@ -319,8 +379,10 @@ class LeNetExplorer(LessonWidget):
     (what the view says about the value under the mouse), ``message``.
     """
 
-    NAME = "LeNet explorer"
-    LIVE = "choose a test image or draw one, and point at a feature map to see its receptive field"
+    NAME = N_("LeNet explorer")
+    LIVE = N_(
+        "choose a test image or draw one, and point at a feature map to see its receptive field"
+    )
 
     def __init__(self, net, data, image_class=0, index=0):
         check_explorer_data(data)
@@ -333,16 +395,24 @@ class LeNetExplorer(LessonWidget):
         self._by_class = [
             torch.nonzero(data.test_labels == c).flatten() for c in range(len(classes))
         ]
-        self.view = LeNetView(classes=classes)
+        self.class_names = [_(name) for name in classes]  # as the learner reads them
+        self.view = LeNetView(classes=self.class_names, texts=translated(VIEW_TEXTS))
         self.view.add_class("lenet-view")
         self.image_class = widgets.Dropdown(
-            options=[(name, c) for c, name in enumerate(classes)], description="test image"
+            options=[(name, c) for c, name in enumerate(self.class_names)],
+            description=_(TEXTS["test_image"]),
         )
         self.image_class.add_class("lenet-class")
         self.index = int_control(
-            widgets.BoundedIntText, "index", 0, (0, 0), "lenet-index", "50px", width="160px"
+            widgets.BoundedIntText,
+            _(TEXTS["index"]),
+            0,
+            (0, 0),
+            "lenet-index",
+            "50px",
+            width="160px",
         )
-        self.source = widgets.HTML(TEXT["source_test"])
+        self.source = widgets.HTML(_(TEXTS["source_test"]))
         self.source.add_class("lenet-source")
         self.ui = widgets.VBox(
             [
@@ -360,7 +430,7 @@ class LeNetExplorer(LessonWidget):
         self.choose(image_class, index)
 
     def _describe_layers(self):
-        _, maps = self._run(torch.zeros(IMAGE_SIZE, IMAGE_SIZE))
+        _probabilities, maps = self._run(torch.zeros(IMAGE_SIZE, IMAGE_SIZE))
         counts, layers = {}, []
         for (name, module), fmap in zip(shown_layers(self.net), maps):
             kind = type(module).__name__
@@ -391,13 +461,14 @@ class LeNetExplorer(LessonWidget):
             self.index.max = count - 1
             self.index.value = index
         number = self._by_class[image_class][index].item()
-        name = self.data.classes[image_class]
-        caption = f"test image {number}: {name} number {index} of {count} (label {name})"
+        caption = _(TEXTS["test_caption"]).format(
+            number=number, name=self.class_names[image_class], index=index, count=count
+        )
         self.show(self.data.test_images[number, 0], caption)
 
     def draw(self, ink):
         """Show a drawing: ink h×w in [0, 1] (1 = full ink), prepared like Fashion-MNIST."""
-        self.show(prepare_drawing(ink), TEXT["drawing_caption"], from_drawing=True)
+        self.show(prepare_drawing(ink), _(TEXTS["drawing_caption"]), from_drawing=True)
 
     def show(self, image, caption, from_drawing=False):
         """Put a 28×28 image in [0, 1] through the network and send everything to the view."""
@@ -412,7 +483,7 @@ class LeNetExplorer(LessonWidget):
         self.image = image
         self.probabilities, self.maps = self._run(image)
         self.pointed_text = ""
-        self.source.value = TEXT["source_drawing" if from_drawing else "source_test"]
+        self.source.value = _(TEXTS["source_drawing" if from_drawing else "source_test"])
         top = self.top_three()
         with self.view.hold_sync():
             self.view.image = float32_bytes(image)
@@ -420,7 +491,7 @@ class LeNetExplorer(LessonWidget):
             self.view.probabilities = self.probabilities.tolist()
             self.view.caption = caption
             self.view.from_drawing = from_drawing
-            self.view.input_label = TEXT["input_label"].format(caption=caption, top=top)
+            self.view.input_label = _(TEXTS["input_label"]).format(caption=caption, top=top)
             self.view.announcement = top
             self.view.answered = self.view.stroke
 
@@ -433,7 +504,7 @@ class LeNetExplorer(LessonWidget):
         try:
             ink = ink_from_bytes(self.view.drawing, self.view.pad_size)
         except (TypeError, ValueError) as error:
-            self.message = self.view.error = f"The drawing could not be read: {error}"
+            self.message = self.view.error = _(TEXTS["unreadable"]).format(error=error)
             return
         self.message = self.view.error = ""
         self.draw(ink)
@@ -445,7 +516,7 @@ class LeNetExplorer(LessonWidget):
                 self.view.announcement = self.pointed_text
         except (TypeError, ValueError) as error:
             self.pointed_text = ""
-            self.message = f"The pointed value {change['new']} is not in the maps: {error}"
+            self.message = _(TEXTS["not_in_maps"]).format(value=change["new"], error=error)
 
     def _check_pointed(self, layer, channel, row, col):
         """Raise unless (layer, channel, row, col) is a value of one of the shown maps."""
@@ -465,35 +536,45 @@ class LeNetExplorer(LessonWidget):
         title = self.view.layers[layer]["title"].split(" · ")[0]
         top, left, height, width = self.fields[layer][row, col].tolist()
         value = self.maps[layer][channel, row, col].item()
-        return (
-            f"{title}, map {channel}, ({row}, {col}) = {value:.3f}; receptive field: input rows "
-            f"{top}–{top + height - 1}, columns {left}–{left + width - 1} ({height}×{width})"
+        return _(VIEW_TEXTS["pointed"]).format(
+            title=title,
+            channel=channel,
+            row=row,
+            col=col,
+            value=f"{value:.3f}",
+            top=top,
+            bottom=top + height - 1,
+            left=left,
+            right=left + width - 1,
+            height=height,
+            width=width,
         )
 
     def top_three(self):
         """'T-shirt/top 83.8 %, Shirt 9.1 %, Pullover 3.0 %': the three most probable classes."""
         values, classes = self.probabilities.topk(3)
-        names = [self.data.classes[c] for c in classes.tolist()]
+        names = [self.class_names[c] for c in classes.tolist()]
         pairs = [v for name, p in zip(names, values.tolist()) for v in (name, 100 * p)]
-        return TEXT["top_three"].format(*pairs)
+        return _(TEXTS["top_three"]).format(*pairs)
 
     def _answer(self):
         """'Ankle boot, 97.3 %': the most probable class and its probability."""
         best = int(self.probabilities.argmax())
-        return f"{self.data.classes[best]}, {100 * self.probabilities[best].item():.1f} %"
+        percent = 100 * self.probabilities[best].item()
+        return _(TEXTS["answer"]).format(name=self.class_names[best], percent=percent)
 
     def state_line(self):
-        return f"{self.view.caption} → most probable: {self._answer()}"
+        return _(TEXTS["state"]).format(caption=self.view.caption, answer=self._answer())
 
     def picture_lines(self):
         return [
             self.view.caption,
-            f"most probable class: {self._answer()}",
+            _(TEXTS["best_line"]).format(answer=self._answer()),
             ("error", self.message),
         ]
 
     def main_picture(self):
         titles = [layer["title"] for layer in self.view.layers]
         return still_view(
-            self.image, self.probabilities.tolist(), self.data.classes, titles, self.maps
+            self.image, self.probabilities.tolist(), self.class_names, titles, self.maps
         )

@@ -8,6 +8,7 @@ import ipywidgets as widgets
 import torch
 from matplotlib.patches import Rectangle
 
+from convlab.language import N_, _
 from convlab.plotting import BLUE, RED, BlittedFigure, show_values
 from convlab.widgets.base import (
     PICTURE_FITS,
@@ -19,26 +20,48 @@ from convlab.widgets.base import (
 from helpers import check_choice, check_int, check_tensor, edge_image, pool2d
 
 MODES = ("max", "avg")
-# Every word of the explorer's controls, alt text and announcements, in one place.
+# Every word of the explorer a learner reads or hears, in one place: English message ids,
+# translated where they are shown (``_(TEXTS[...])``).
 TEXTS = {
-    "image": "image",
-    "pool_size": "pool size",
-    "stride": "stride",
-    "padding": "padding",
-    "mode": "pooling",
-    "mode_options": {"max": "max", "avg": "average"},
-    "window": "window position",
-    "keys": "Keys: Tab to a box, type a number or use the arrows; Tab to Play, Enter or Space "
-    "plays or pauses.",
-    "padded": "{image} {h}×{w} padded to {ph}×{pw} (tan)",
-    "unpadded": "{image} {h}×{w}",
-    "alt": "Input: {input}, the current {k}×{k} window outlined in red from row {top}, column "
-    "{left}{next}; output: {mode} pooled {oh}×{ow}, {value}.",
-    "alt_next": ", the next one dashed blue",
-    "alt_invalid": "Input: {input}; no output: {message}",
-    "announce": "Window {number} of {count}: {value}.",
-    "announce_invalid": "No output: {message}",
+    "image": N_("image"),
+    "pool_size": N_("pool size"),
+    "stride": N_("stride"),
+    "padding": N_("padding"),
+    "mode": N_("pooling"),
+    "mode_options": {"max": N_("max"), "avg": N_("average")},
+    "mode_words": {"max": N_("max"), "avg": N_("avg")},  # in "max pooled 3×4"
+    "window": N_("window position"),
+    "keys": N_(
+        "Keys: Tab to a box, type a number or use the arrows; Tab to Play, Enter or Space "
+        "plays or pauses."
+    ),
+    "padded": N_("{image} {h}×{w} padded to {ph}×{pw} (tan)"),
+    "unpadded": N_("{image} {h}×{w}"),
+    "alt": N_(
+        "Input: {input}, the current {k}×{k} window outlined in red from row {top}, column "
+        "{left}{next}; output: {mode} pooled {oh}×{ow}, {value}."
+    ),
+    "alt_next": N_(", the next one dashed blue"),
+    "alt_invalid": N_("Input: {input}; no output: {message}"),
+    "announce": N_("Window {number} of {count}: {value}."),
+    "announce_invalid": N_("No output: {message}"),
+    "no_output": N_("no output:\nsee the message"),
+    "pooled": N_("{mode} pooled {h}×{w}"),
+    "input_title": N_("input {h}×{w}"),
+    "input_title_padded": N_("input {h}×{w}, padded to {ph}×{pw} (tan)"),
+    "shape": N_("input {h}×{w} → {mode} pooled {oh}×{ow}"),
+    "setting": N_("{k}×{k} {mode} pooling, stride {s}, padding {q}"),
+    "state": N_("{setting} on the {image} → {result}"),
+    "state_output": N_("output {oh}×{ow}"),
+    "state_invalid": N_("no output: {message}"),
+    "image_line": N_("image: {image}"),
 }
+DEFAULT_IMAGE = N_("edge image")  # the default image's name, shown translated
+
+
+def mode_word(mode):
+    """'max' or 'avg' in the current language, as in 'max pooled 3×4'."""
+    return _(TEXTS["mode_words"][mode])
 
 
 def check_named_images(images):
@@ -102,13 +125,14 @@ class PoolingFigure(BlittedFigure):
         high = max(values.max().item(), low + 1e-6)
         self._draw_input(image, low, high, mode)
         if pooled is None:
-            self.ax_out.text(
-                0.5, 0.5, "no output:\nsee the message", ha="center", va="center", fontsize=11
-            )
+            self.ax_out.text(0.5, 0.5, _(TEXTS["no_output"]), ha="center", va="center", fontsize=11)
             self.ax_out.axis("off")
         else:
             show_values(self.ax_out, pooled, low, high)
-            self.ax_out.set_title(f"{mode} pooled {pooled.shape[0]}×{pooled.shape[1]}", fontsize=13)
+            title = _(TEXTS["pooled"]).format(
+                mode=mode_word(mode), h=pooled.shape[0], w=pooled.shape[1]
+            )
+            self.ax_out.set_title(title, fontsize=13)
         for text in (*self.ax_in.texts, *self.ax_out.texts):
             text.set_clip_on(True)  # inside the axes anyway; spares the layout measuring each
         self.fig.tight_layout()
@@ -130,8 +154,8 @@ class PoolingFigure(BlittedFigure):
                         ax.text(
                             j, i, pad_text, ha="center", va="center", fontsize=11, color="#7a5a1e"
                         )
-        title = f"input {h}×{w}" + (f", padded to {h + 2 * q}×{w + 2 * q} (tan)" if q else "")
-        ax.set_title(title, fontsize=13)
+        title = _(TEXTS["input_title_padded" if q else "input_title"])
+        ax.set_title(title.format(h=h, w=w, ph=h + 2 * q, pw=w + 2 * q), fontsize=13)
 
     def _add_frames(self):
         """Add and return the frames ``png`` moves: current window, next window, output cell."""
@@ -182,12 +206,16 @@ class PoolingExplorer(LessonWidget):
     (PNG bytes, also in ``output.value``).
     """
 
-    NAME = "Pooling explorer"
-    LIVE = "change the window, stride, padding and mode, or play the window through the positions"
+    NAME = N_("Pooling explorer")
+    LIVE = N_(
+        "change the window, stride, padding and mode, or play the window through the positions"
+    )
     MAX_POOL_SIZE, MAX_STRIDE, MAX_PADDING = 8, 8, 4
 
     def __init__(self, images=None, pool_size=2, stride=2, padding=0, mode="max"):
-        self.images = check_named_images({"edge image": edge_image()} if images is None else images)
+        self.images = check_named_images(
+            {DEFAULT_IMAGE: edge_image()} if images is None else images
+        )
         check_int("pool_size", pool_size, 1, self.MAX_POOL_SIZE)
         check_int("stride", stride, 1, self.MAX_STRIDE)
         check_int("padding", padding, 0, self.MAX_PADDING)
@@ -196,29 +224,29 @@ class PoolingExplorer(LessonWidget):
 
         int_box = partial(int_control, widgets.BoundedIntText, label_width="70px", width="150px")
         self.image = widgets.Dropdown(
-            options=list(self.images),
-            description=TEXTS["image"],
+            options=[(_(name), name) for name in self.images],
+            description=_(TEXTS["image"]),
             style={"description_width": "60px"},
             layout=widgets.Layout(width="320px"),
         )
         self.image.add_class("pool-image")
         self.pool_size = int_box(
-            TEXTS["pool_size"], pool_size, (1, self.MAX_POOL_SIZE), "pool-size"
+            _(TEXTS["pool_size"]), pool_size, (1, self.MAX_POOL_SIZE), "pool-size"
         )
-        self.stride = int_box(TEXTS["stride"], stride, (1, self.MAX_STRIDE), "pool-stride")
-        self.padding = int_box(TEXTS["padding"], padding, (0, self.MAX_PADDING), "pool-padding")
+        self.stride = int_box(_(TEXTS["stride"]), stride, (1, self.MAX_STRIDE), "pool-stride")
+        self.padding = int_box(_(TEXTS["padding"]), padding, (0, self.MAX_PADDING), "pool-padding")
         # A drop-down, not toggle buttons: its label is wired to it, so the choice has a name.
         self.mode = widgets.Dropdown(
-            options=[(TEXTS["mode_options"][m], m) for m in MODES],
+            options=[(_(TEXTS["mode_options"][m]), m) for m in MODES],
             value=mode,
-            description=TEXTS["mode"],
+            description=_(TEXTS["mode"]),
             style={"description_width": "60px"},
             layout=widgets.Layout(width="170px"),
         )
         self.mode.add_class("pool-mode")
         self.window = int_control(
             widgets.IntSlider,
-            TEXTS["window"],
+            _(TEXTS["window"]),
             0,
             (0, 0),
             "pool-window",
@@ -259,9 +287,8 @@ class PoolingExplorer(LessonWidget):
             self.message = str(error)
         else:
             h, w = image.shape
-            self.shape_text = (
-                f"input {h}×{w} → {mode} pooled {self.pooled.shape[0]}×{self.pooled.shape[1]}"
-            )
+            oh, ow = self.pooled.shape
+            self.shape_text = _(TEXTS["shape"]).format(h=h, w=w, mode=mode_word(mode), oh=oh, ow=ow)
             self.message = ""
         self.shape_html.value = f"<b>{self.shape_text}</b>" if self.shape_text else ""
         positions = 1 if self.pooled is None else self.pooled.numel()
@@ -287,25 +314,29 @@ class PoolingExplorer(LessonWidget):
     def _input_words(self):
         h, w = self.images[self.image.value].shape
         q = self.padding.value
-        words = TEXTS["padded" if q else "unpadded"]
-        return words.format(image=self.image.value, h=h, w=w, ph=h + 2 * q, pw=w + 2 * q)
+        words = _(TEXTS["padded" if q else "unpadded"])
+        return words.format(image=self._image_name(), h=h, w=w, ph=h + 2 * q, pw=w + 2 * q)
+
+    def _image_name(self):
+        """The chosen image's name as the drop-down shows it."""
+        return _(self.image.value)
 
     def alt_text(self):
         """The picture's alt text: e.g. 'Input: edge image 6×8, the current 2×2 window outlined
         in red from row 0, column 4, the next one dashed blue; output: max pooled 3×4,
         Y[0, 2] = max(0, 0, 1, 1) = 1.' (rows and columns of the padded input)."""
         if self.pooled is None:
-            return TEXTS["alt_invalid"].format(input=self._input_words(), message=self.message)
+            return _(TEXTS["alt_invalid"]).format(input=self._input_words(), message=self.message)
         oh, ow = self.pooled.shape
         i, j = divmod(self.window.value, ow)
         s = self.stride.value
-        return TEXTS["alt"].format(
+        return _(TEXTS["alt"]).format(
             input=self._input_words(),
             k=self.pool_size.value,
             top=i * s,
             left=j * s,
-            next=TEXTS["alt_next"] if self.window.value + 1 < oh * ow else "",
-            mode=self.mode.value,
+            next=_(TEXTS["alt_next"]) if self.window.value + 1 < oh * ow else "",
+            mode=mode_word(self.mode.value),
             oh=oh,
             ow=ow,
             value=self.window_text,
@@ -314,8 +345,8 @@ class PoolingExplorer(LessonWidget):
     def _announcement(self):
         """The live region's sentence: 'Window 3 of 12: Y[0, 2] = max(0, 0, 1, 1) = 1.'"""
         if self.pooled is None:
-            return TEXTS["announce_invalid"].format(message=self.message)
-        return TEXTS["announce"].format(
+            return _(TEXTS["announce_invalid"]).format(message=self.message)
+        return _(TEXTS["announce"]).format(
             number=self.window.value + 1, count=self.pooled.numel(), value=self.window_text
         )
 
@@ -334,18 +365,21 @@ class PoolingExplorer(LessonWidget):
 
     def _setting(self):
         k, s, q = self.pool_size.value, self.stride.value, self.padding.value
-        return f"{k}×{k} {self.mode.value} pooling, stride {s}, padding {q}"
+        return _(TEXTS["setting"]).format(k=k, mode=mode_word(self.mode.value), s=s, q=q)
 
     def state_line(self):
         if self.pooled is None:
-            result = f"no output: {self.message}"
+            result = _(TEXTS["state_invalid"]).format(message=self.message)
         else:
-            result = f"output {self.pooled.shape[0]}×{self.pooled.shape[1]}"
-        return f"{self._setting()} on the {self.image.value} → {result}"
+            oh, ow = self.pooled.shape
+            result = _(TEXTS["state_output"]).format(oh=oh, ow=ow)
+        return _(TEXTS["state"]).format(
+            setting=self._setting(), image=self._image_name(), result=result
+        )
 
     def picture_lines(self):
         return [
-            f"image: {self.image.value}",
+            _(TEXTS["image_line"]).format(image=self._image_name()),
             self._setting(),
             self.shape_text,
             self.window_text,

@@ -9,7 +9,9 @@ JupyterLab trusts shows "Error displaying widget: model not found" until its cel
 widget renderer comes first and has no fallback.
 
 Drawn with Pillow, not matplotlib: text and a few pixels are a millisecond's work, where a
-matplotlib figure would cost tens. Fonts are the DejaVu fonts matplotlib ships.
+matplotlib figure would cost tens. Fonts are the DejaVu fonts matplotlib ships; in Chinese the
+words are written with the CJK font the set-up installs (``convlab.fonts``), as Pillow has no
+per-glyph fallback: a DejaVu font would draw every Chinese character as a box.
 """
 
 import io
@@ -19,7 +21,11 @@ from pathlib import Path
 
 import matplotlib
 import numpy as np
+from matplotlib import font_manager
 from PIL import Image, ImageDraw, ImageFont
+
+from convlab.fonts import installed_cjk_font
+from convlab.language import language
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 FONT_FILES = {
@@ -37,10 +43,31 @@ MARGIN, LINE_GAP = 12, 5
 MIN_WIDTH = 640  # narrower pictures get a card this wide, so the lines above them wrap less
 
 
-@cache
+# Styles written in the CJK font in Chinese; "mono" lines are tables of numbers and keep DejaVu
+# Sans Mono's columns. The CJK fonts have one weight: bold and oblique look plain there.
+CJK_STYLES = ("plain", "bold", "note")
+
+
 def font(style="plain", size=SIZES["text"]):
-    """A DejaVu font: style "plain", "bold", "mono" or "note" (oblique); size in pixels."""
+    """The font of ``style`` ("plain", "bold", "mono" or "note", oblique) at ``size`` pixels for the
+    current language: DejaVu, or the installed CJK font for Chinese words."""
+    return _font(style, size, language() == "zh" and style in CJK_STYLES)
+
+
+@cache
+def _font(style, size, cjk):
+    if cjk:
+        path, index = cjk_font_file()
+        return ImageFont.truetype(path, size, index=index)
     return ImageFont.truetype(str(FONT_DIR / FONT_FILES[style]), size)
+
+
+@cache
+def cjk_font_file():
+    """(path, face index) of the CJK font matplotlib draws Chinese with (a .ttc holds several)."""
+    name = installed_cjk_font()
+    entry = next(f for f in font_manager.fontManager.ttflist if f.name == name)
+    return entry.fname, getattr(entry, "index", 0)
 
 
 def text_width(text, style="plain", size=SIZES["text"]):

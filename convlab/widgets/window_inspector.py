@@ -10,29 +10,47 @@ them as float32 bytes; the browser indexes and formats them and reports the poin
 import anywidget
 import traitlets
 
+from convlab.language import N_, _
 from convlab.plotting import SIGNED_CMAP
 from convlab.widgets.client import JS_DIR, colormap_bytes, float32_bytes
 from helpers import check_tensor
 
 NOT_POINTED = ()  # the pointed trait holds [] when no pixel is pointed at, as in LeNetView
-CAPTION = (
+CAPTION = N_(
     "Point at a pixel of the feature map: its k×k window lights up on the input, and the grid "
     "lists the products X[i+a, j+b]·K[a, b] that add up to the pixel's value."
 )
-# Every word a learner sees or hears from the view, in one place (the view fills in the {…}).
+# Every word a learner sees or hears from the view, in one place (the view fills in the {…}):
+# English message ids, sent translated (``inspector_texts``).
 TEXTS = {
-    "keys": "Keys: Tab to the feature map, then arrows move the pointed pixel (Home: top-left "
-    "corner, Escape: let go).",
-    "map_label": "feature map {h}×{w} of the {k}×{k} kernel: arrow keys point at a pixel",
-    "input_label": "input {h}×{w}, the pointed pixel's window outlined",
+    "keys": N_(
+        "Keys: Tab to the feature map, then arrows move the pointed pixel (Home: top-left "
+        "corner, Escape: let go)."
+    ),
+    "input_title": N_("input {h}×{w}"),
+    "map_title": N_("feature map {h}×{w} ({k}×{k} kernel)"),
+    "map_label": N_("feature map {h}×{w} of the {k}×{k} kernel: arrow keys point at a pixel"),
+    "input_label": N_("input {h}×{w}, the pointed pixel's window outlined"),
     # one sentence per pointed pixel: the products for a kernel of at most LISTED_MAX entries…
-    "sentence_products": "Y[{i}, {j}] = {products} = {sum}.",
+    "sentence_products": "Y[{i}, {j}] = {products} = {sum}.",  # maths only: not translated
     # …else the sum and where its window lies
-    "sentence_window": "Y[{i}, {j}] = {sum}, the sum of {n} products over the {k}×{k} window at "
-    "rows {top}–{bottom}, columns {left}–{right}.",
+    "sentence_window": N_(
+        "Y[{i}, {j}] = {sum}, the sum of {n} products over the {k}×{k} window at "
+        "rows {top}–{bottom}, columns {left}–{right}."
+    ),
+    "header": N_(
+        "Y[{i}, {j}] = Σ X[{i}+a, {j}+b]·K[a, b] over the {k}×{k} window at rows "
+        "{top}–{bottom}, columns {left}–{right} of the input:"
+    ),
 }
+UNTRANSLATED = ("sentence_products",)
 LISTED_MAX = 9  # a 3×3 kernel's products are read out one by one; 25 would be too long to hear
 ANNOUNCE_MS = 300  # the live region speaks once the pointed pixel has rested this long
+
+
+def inspector_texts():
+    """TEXTS in the current language."""
+    return {name: text if name in UNTRANSLATED else _(text) for name, text in TEXTS.items()}
 
 
 def window_products(image, kernel):
@@ -110,8 +128,8 @@ class WindowInspector(anywidget.AnyWidget):
     map_limit = traitlets.Float(1.0).tag(sync=True)
     products = traitlets.Bytes(b"").tag(sync=True)
     map_colors = traitlets.Bytes(colormap_bytes(SIGNED_CMAP)).tag(sync=True)
-    caption = traitlets.Unicode(CAPTION).tag(sync=True)
-    texts = traitlets.Dict(TEXTS).tag(sync=True)
+    caption = traitlets.Unicode().tag(sync=True)
+    texts = traitlets.Dict().tag(sync=True)
     listed_max = traitlets.Int(LISTED_MAX).tag(sync=True)
     announce_ms = traitlets.Int(ANNOUNCE_MS).tag(sync=True)
     pointed = traitlets.Any(list(NOT_POINTED)).tag(sync=True)
@@ -119,7 +137,7 @@ class WindowInspector(anywidget.AnyWidget):
     announcement = traitlets.Unicode("")
 
     def __init__(self):
-        super().__init__()
+        super().__init__(caption=_(CAPTION), texts=inspector_texts())
         self._tensors = None  # (image, kernel, feature map, products) once shown
 
     def show(self, image, kernel, feature_map):
@@ -177,7 +195,7 @@ class WindowInspector(anywidget.AnyWidget):
         0.5·1 + 0.25·(-2) + … = 0.12." ("" when nothing is pointed at)."""
         if self._tensors is None or not self.pointed:
             return ""
-        image, kernel, feature_map, _ = self._tensors
+        image, kernel, feature_map, _products = self._tensors
         i, j = self.pointed
         k = kernel.shape[0]
         total = short(feature_map[i, j].item())
@@ -210,8 +228,7 @@ class WindowInspector(anywidget.AnyWidget):
         ]
         width = max(len(cell) for row in cells for cell in row)
         lines = ["   ".join(cell.ljust(width) for cell in row).rstrip() for row in cells]
-        header = (
-            f"Y[{i}, {j}] = Σ X[{i}+a, {j}+b]·K[a, b] over the {k}×{k} window at rows "
-            f"{i}–{i + k - 1}, columns {j}–{j + k - 1} of the input:"
+        header = self.texts["header"].format(
+            i=i, j=j, k=k, top=i, bottom=i + k - 1, left=j, right=j + k - 1
         )
         return "\n".join([header, *lines, f"Σ = {short(feature_map[i, j].item())}"])

@@ -11,7 +11,10 @@
 // The polite live region ".lx-live" holds the last announcement of a burst (data-pen on the pad:
 // "x,y,down" in pad pixels, for keyboard tests).
 //
-// Keyboard: the pad and every map canvas are Tab stops (see TEXT.keys). On the pad the arrows move
+// Every word shown or said comes from the texts trait (Python's VIEW_TEXTS, in the learner's
+// language), with its {names} filled in here.
+//
+// Keyboard: the pad and every map canvas are Tab stops (see texts.keys). On the pad the arrows move
 // a pen cursor, Space puts the pen down or lifts it (lifting sends the stroke, as releasing the
 // mouse does), Enter sends the stroke, E switches pen and eraser, C clears. On a focused map the
 // arrows move the pointed value through the same code path as the mouse; Escape stops pointing.
@@ -69,24 +72,13 @@ const NOT_POINTED = []; // nothing under the mouse, in the view and in the point
 const PEN_STEP = 4; // pad pixels per arrow press: one input pixel (Shift: PEN_STEP_FAR)
 const PEN_STEP_FAR = 16;
 const ANNOUNCE_MS = 300; // a burst of key presses is announced once, this long after the last
-// What a learner reads or hears (English for now; one place to translate).
-const TEXT = {
-  hint: "Point at a value of a feature map to see its receptive field.",
-  keys: "Keys: Tab moves to the pad and to each map. Pad: arrows move the pen (Shift: farther), "
-    + "Space pen down / lift and send, Enter send, E pen or eraser, C clear. "
-    + "Map: arrows point at a value, Escape stops.",
-  pad: "Drawing pad, 28 by 28 input pixels. Arrows move the pen, Space puts it down or lifts it "
-    + "and sends the drawing to the network, Enter sends it, E switches pen and eraser, C clears.",
-  pen: (x, y, down, tool) => `${tool} ${down ? "down" : "up"} at column ${x}, row ${y}`,
-  nothingToSend: "Nothing drawn since the last answer: press Space to put the pen down.",
-  cleared: "Pad cleared.",
-  map: (title, channel, layer) => `${title}, map ${channel} of ${layer.channels}, `
-    + `${layer.height} by ${layer.width} values: arrows point at a value and outline its `
-    + "receptive field in the input",
-  input: "What the network receives, 28 by 28 pixels",
-};
-const HINT = TEXT.hint;
 const ANSWER_TRAITS = ["answered", "maps", "probabilities"];
+
+// A text of the texts trait with its {names} filled in from `values`.
+function fill(text, values = {}) {
+  return text.replace(/\{(\w+)\}/g,
+                      (whole, name) => (name in values ? String(values[name]) : whole));
+}
 
 function element(tag, className, parent, text) {
   const node = document.createElement(tag);
@@ -150,29 +142,32 @@ function panel(row, title) {
 }
 
 // Everything but the feature maps, which follow the layers (buildMaps).
-function buildView(el) {
+function buildView(el, texts) {
   const root = element("div", "lenet-explorer", el);
   root.dataset.lmSuppressShortcuts = "true"; // our keys are not JupyterLab's commands
   element("style", null, root, STYLE);
-  const view = { root, errorLine: element("div", "lx-error", root), buttons: {}, mapCanvases: [] };
+  const view = { root, texts, errorLine: element("div", "lx-error", root), buttons: {},
+                 mapCanvases: [] };
   view.latencies = { stroke: [], hover: [] };
   el.__latencies = root.__latencies = view.latencies;
   const top = element("div", "lx-row", root);
-  const padBox = panel(top, "Draw here");
+  const padBox = panel(top, texts.draw_here);
   view.pad = element("canvas", "lx-pad", padBox);
   Object.assign(view.pad, { tabIndex: 0 });
   view.pad.setAttribute("role", "application");
-  view.pad.setAttribute("aria-label", TEXT.pad);
+  view.pad.setAttribute("aria-label", texts.pad);
   const tools = element("div", "lx-tools", padBox);
-  for (const name of TOOLS) view.buttons[name] = element("button", `lx-${name}`, tools, name);
-  const inputBox = panel(top, `What the network receives (${INPUT_SIZE}×${INPUT_SIZE})`);
+  for (const name of TOOLS) {
+    view.buttons[name] = element("button", `lx-${name}`, tools, texts.tools[name]);
+  }
+  const inputBox = panel(top, fill(texts.input_title, { size: INPUT_SIZE }));
   view.input = element("canvas", "lx-input", inputBox);
   view.input.setAttribute("role", "img");
-  view.input.setAttribute("aria-label", TEXT.input);
+  view.input.setAttribute("aria-label", texts.input);
   view.caption = element("div", "lx-caption", inputBox);
-  view.probGrid = element("div", "lx-prob", panel(top, "Class probabilities"));
-  view.readout = element("div", "lx-readout", root, HINT);
-  view.keys = element("div", "lx-keys", root, TEXT.keys);
+  view.probGrid = element("div", "lx-prob", panel(top, texts.probabilities));
+  view.readout = element("div", "lx-readout", root, texts.hint);
+  view.keys = element("div", "lx-keys", root, texts.keys);
   view.live = element("div", "lx-live", root);
   view.live.setAttribute("role", "status");
   view.live.setAttribute("aria-live", "polite");
@@ -293,7 +288,8 @@ const penCell = (pad) => pad.pen.map((v) => Math.floor(v / PEN_STEP));
 
 function announcePen(view, pad) {
   const [x, y] = penCell(pad);
-  announce(view, TEXT.pen(x, y, pad.down, pad.tool));
+  const sentence = pad.down ? view.texts.pen_down : view.texts.pen_up;
+  announce(view, fill(sentence, { tool: view.texts.tools[pad.tool], x, y }));
 }
 
 const ARROWS = { ArrowLeft: [-1, 0], ArrowRight: [1, 0], ArrowUp: [0, -1], ArrowDown: [0, 1] };
@@ -305,10 +301,10 @@ function clearPad(model, view, state, started) {
   state.pad.last = null;
   showPad(state.pad);
   sendDrawing(model, state, started);
-  announce(view, TEXT.cleared);
+  announce(view, view.texts.cleared);
 }
 
-// The pad's keys (TEXT.keys); true when the key was one of them.
+// The pad's keys (texts.keys); true when the key was one of them.
 function padKey({ model, view, state }, event) {
   const { pad } = state;
   const key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
@@ -331,7 +327,7 @@ function padKey({ model, view, state }, event) {
     pad.down = false;
     showPad(pad);
     if (pad.last === null) {
-      announce(view, TEXT.nothingToSend);
+      announce(view, view.texts.nothing_to_send);
       return true;
     }
     pad.last = null;
@@ -481,7 +477,8 @@ function buildMaps(ctx) {
 
 function buildMap(ctx, row, layer, channel, scale) {
   const wrap = element("div", "lx-map", row);
-  wrap.title = `map ${channel}`;
+  const { texts } = ctx.view;
+  wrap.title = fill(texts.map_tooltip, { channel });
   const canvas = element("canvas", `lx-map-${layer}`, wrap);
   const cursor = element("div", "lx-cursor", wrap);
   canvas.dataset.layer = layer;
@@ -490,7 +487,8 @@ function buildMap(ctx, row, layer, channel, scale) {
   const info = ctx.model.get("layers")[layer];
   canvas.tabIndex = 0;
   canvas.setAttribute("role", "application");
-  canvas.setAttribute("aria-label", TEXT.map(info.title.split(" · ")[0], channel, info));
+  const label = { ...info, title: info.title.split(" · ")[0], channel };
+  canvas.setAttribute("aria-label", fill(texts.map_label, label));
   canvas.addEventListener("mousemove", (event) => {
     const row = Math.floor(event.offsetY / scale);
     const col = Math.floor(event.offsetX / scale);
@@ -534,15 +532,16 @@ function drawMaps(view, model, maps) {
 // ---- pointing at a map value --------------------------------------------------------------------
 
 // The readout: the pointed value and its receptive field, as LeNetExplorer.describe writes it.
-function describe(model, state) {
-  if (state.pointed.length === 0) return HINT;
+function describe(view, model, state) {
+  if (state.pointed.length === 0) return view.texts.hint;
   const [layer, channel, row, col] = state.pointed;
   const info = model.get("layers")[layer];
   const value = state.maps[layer][(channel * info.height + row) * info.width + col];
   const [top, left, height, width] = fieldOf(state, info, layer, row, col);
-  return `${info.title.split(" · ")[0]}, map ${channel}, (${row}, ${col}) = `
-    + `${value.toFixed(3)}; receptive field: input rows ${top}–${top + height - 1}, `
-    + `columns ${left}–${left + width - 1} (${height}×${width})`;
+  return fill(view.texts.pointed, {
+    title: info.title.split(" · ")[0], channel, row, col, value: value.toFixed(3), top, left,
+    bottom: top + height - 1, right: left + width - 1, height, width,
+  });
 }
 
 function placeCursor(view, [layer, channel, row, col]) {
@@ -559,7 +558,7 @@ function showPointed(view, model, state) {
   for (const { cursor } of view.mapCanvases.flat()) cursor.style.display = "none";
   if (state.pointed.length > 0) placeCursor(view, state.pointed);
   view.root.dataset.pointed = state.pointed.join(","); // "" when nothing is pointed at
-  view.readout.textContent = describe(model, state);
+  view.readout.textContent = describe(view, model, state);
   showInput(view, model, state);
 }
 
@@ -616,7 +615,7 @@ function showAll({ model, view, state }) {
   view.errorLine.textContent = model.get("error");
   readAnswer(model, state);
   view.caption.textContent = model.get("caption");
-  view.input.setAttribute("aria-label", model.get("input_label") || TEXT.input);
+  view.input.setAttribute("aria-label", model.get("input_label") || view.texts.input);
   if (!model.get("from_drawing") && !state.pad.down) { // a picked test image replaces the drawing
     state.pad.ink.fill(0);
     state.pad.last = null;
@@ -677,7 +676,7 @@ function listenToModel(ctx) {
 }
 
 function render({ model, el }) {
-  const view = buildView(el);
+  const view = buildView(el, model.get("texts"));
   const state = {
     pad: createPad(view.pad, model.get("pad_size")),
     strokeStarted: new Map(), // stroke number → event.timeStamp of the release that sent it

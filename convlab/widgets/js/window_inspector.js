@@ -181,9 +181,9 @@ function drawPictures(view, data) {
   const scale = Math.max(SCALE_RANGE[0], Math.min(SCALE_RANGE[1], fitting));
   paint(view.inputCanvas, data.h, data.w, scale, data.image, grey);
   paint(view.mapCanvas, data.oh, data.ow, scale, data.map, diverging);
-  view.inputTitle.textContent = `input ${data.h}×${data.w}`;
-  view.mapTitle.textContent = `feature map ${data.oh}×${data.ow} (${data.k}×${data.k} kernel)`;
   const sizes = { h: data.oh, w: data.ow, k: data.k };
+  view.inputTitle.textContent = fill(data.texts.input_title, { h: data.h, w: data.w });
+  view.mapTitle.textContent = fill(data.texts.map_title, sizes);
   view.mapCanvas.setAttribute("aria-label", fill(data.texts.map_label, sizes));
   view.inputCanvas.setAttribute("aria-label", fill(data.texts.input_label, { h: data.h, w: data.w }));
   view.scale = scale;
