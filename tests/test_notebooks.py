@@ -36,6 +36,14 @@ CHINESE_TERMS = {
     "训练准确率": "05_lenet",
     "测试准确率": "05_lenet",
     "批量规范化": "06_inside_lenet",
+    "自动微分": "01_cross_correlation",
+    "超参数": "01_cross_correlation",
+    "汇聚窗口": "04_pooling",
+    "卷积块": "05_lenet",
+    "全连接块": "05_lenet",
+    "权重共享": "05_lenet",
+    "轮": "05_lenet",
+    "批量大小": "05_lenet",
 }
 
 
