@@ -11,7 +11,7 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 
-.PHONY: lab lab-zh learner test test-fast zh figures notebooks
+.PHONY: lab lab-zh learner test test-fast zh figures notebooks site
 
 $(VENV)/installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -62,6 +62,12 @@ zh: $(VENV)/installed
 # outputs kept, exercises as stubs with their visible checks, links rewritten for learner/).
 learner: $(VENV)/installed
 	$(PYTHON) -m classroom learner
+
+# A static website of both editions in build/site/ (open build/site/index.html; no server, no
+# network): the committed learner edition as it ran, nothing re-executed (site/build.py, Sphinx).
+# Phony: without that, make would take the folder site/ for the target, already made.
+site: $(VENV)/installed
+	$(PYTHON) site/build.py
 
 figures: $(VENV)/installed
 	$(PYTHON) figures/make_figures.py

@@ -1,0 +1,218 @@
+"""The static site (`make site`, site/build.py) built once, then read in headless Chromium offline.
+
+The build runs as `make site` runs it, into a temporary folder. Pages are opened from disk with the
+browser context offline and every request that is not for a local file aborted and recorded: a
+page that wants anything from another host fails the test, as does any console error. On the
+pages: MathJax has typeset every formula, every picture has loaded, the widgets show as pictures
+with their line (never ``HBox(children=…``), the language link leads to the same page in the other
+language, a lesson links its notebook, and Chinese search finds a Chinese word.
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import sync_playwright
+
+from support.browser import CHROMIUM, UI_TIMEOUT_MS, VIEWPORT, launch_chromium
+from tools.translation import CHINESE_OR_PUNCTUATION
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+LESSONS = sorted(path.name for path in (REPO_ROOT / "learner" / "en").glob("*.ipynb"))
+LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
+# A line break between two Chinese characters: a soft line break of the source, which Chromium
+# shows as a space in Chinese text.
+BREAK_IN_CHINESE = re.compile(f"{CHINESE_OR_PUNCTUATION}[ \\t]*\\n\\s*{CHINESE_OR_PUNCTUATION}")
+WIDGET_LINES = {
+    "en": "run the lesson in JupyterLab to use it",
+    "zh": "在 JupyterLab 中运行本课即可使用它",
+}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """The site, built once for the module as `make site` builds it."""
+    if not CHROMIUM.is_file():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium package")
+    out = tmp_path_factory.mktemp("site")
+    staging = tmp_path_factory.mktemp("site-src")
+    command = [sys.executable, "site/build.py", "--out", str(out), "--staging", str(staging)]
+    result = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"site build failed:\n{result.stdout}\n{result.stderr}"
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+class OfflinePage:
+    """A page in an offline browser context that records what it asked of the network and what
+    went wrong in it."""
+
+    def __init__(self, browser):
+        self.context = browser.new_context(viewport=VIEWPORT, offline=True)
+        self.context.route("**/*", self._only_local)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(UI_TIMEOUT_MS)
+        self.remote_requests, self.errors = [], []
+        self.page.on("request", self._note_request)
+        self.page.on("console", self._note_console)
+        self.page.on("pageerror", lambda error: self.errors.append(f"page error: {error}"))
+        self.page.on("requestfailed", self._note_failure)
+
+    def _only_local(self, route):
+        if route.request.url.startswith(LOCAL_SCHEMES):
+            route.continue_()
+        else:
+            route.abort()
+
+    def _note_request(self, request):
+        if not request.url.startswith(LOCAL_SCHEMES):
+            self.remote_requests.append(request.url)
+
+    def _note_console(self, message):
+        if message.type == "error":
+            self.errors.append(f"console: {message.text}")
+
+    def _note_failure(self, request):
+        if request.url.startswith(LOCAL_SCHEMES):
+            self.errors.append(f"could not load {request.url}: {request.failure}")
+
+    def open(self, path):
+        self.page.goto(path.as_uri())
+        self.page.wait_for_load_state("load")
+        return self.page
+
+    def assert_clean(self):
+        assert not self.remote_requests, f"requests to other hosts: {self.remote_requests}"
+        assert not self.errors, "\n".join(self.errors)
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture
+def offline(browser):
+    page = OfflinePage(browser)
+    yield page
+    page.close()
+
+
+def wait_for_maths(page):
+    """Wait until MathJax has typeset the page; return how many formulas it drew."""
+    page.wait_for_function("() => window.MathJax?.startup?.promise !== undefined")
+    page.evaluate("() => MathJax.startup.promise")
+    return page.evaluate("""() => {
+        const formulas = [...document.querySelectorAll(".math")];
+        const drawn = formulas.filter((f) => f.querySelector("mjx-container svg"));
+        if (document.querySelector("mjx-merror")) return -1;
+        return drawn.length === formulas.length ? drawn.length : 0;
+    }""")
+
+
+def broken_pictures(page):
+    """The pictures on the page that did not load (their src)."""
+    return page.evaluate("""async () => {
+        const images = [...document.images];
+        await Promise.all(images.map((image) => image.decode().catch(() => null)));
+        return images.filter((image) => image.naturalWidth === 0).map((image) => image.src);
+    }""")
+
+
+def line_breaks_in_chinese(page):
+    """Line breaks between two Chinese characters in the article's paragraphs and headings (as
+    they stand in the HTML, before the browser shows them as spaces)."""
+    texts = page.evaluate("""() => [...document.querySelectorAll(
+        "article p, article h1, article h2, article h3, article h4")].map((e) => e.textContent)""")
+    return [match for text in texts for match in BREAK_IN_CHINESE.findall(text)]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_lesson_page_offline(site, offline, language):
+    """A lesson with maths, figures, plots and a widget renders offline in each language, and its
+    language link leads to the same lesson in the other."""
+    other = {"en": "zh", "zh": "en"}[language]
+    lesson = LESSONS[0].removesuffix(".ipynb")
+    page = offline.open(site / language / "lessons" / f"{lesson}.html")
+
+    assert wait_for_maths(page) > 10, "MathJax left formulas untypeset (or drew an error)"
+    assert page.locator("img").count() >= 5
+    assert broken_pictures(page) == []
+    text = page.inner_text("body")
+    assert "HBox(children=" not in text
+    note = page.locator(".widget-still-note")
+    assert note.count() == 1 and WIDGET_LINES[language] in note.inner_text()
+    still = note.locator("xpath=preceding-sibling::img[1]")
+    assert still.evaluate("(image) => image.naturalWidth") > 0
+    if language == "zh":
+        assert line_breaks_in_chinese(page) == []
+
+    notebook = page.locator(".series-notebook-link")
+    href = notebook.get_attribute("href")
+    assert href.endswith(f"{lesson}.ipynb")
+    downloaded = (site / language / "lessons" / href).resolve()
+    assert downloaded.read_bytes() == (REPO_ROOT / "learner" / language / LESSONS[0]).read_bytes()
+
+    page.click(".series-language-link")
+    page.wait_for_load_state("load")
+    assert page.url == (site / other / "lessons" / f"{lesson}.html").as_uri()
+    assert page.get_attribute("html", "lang").startswith(other)
+    assert wait_for_maths(page) > 10
+    offline.assert_clean()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_landing_page_offline(site, offline, language):
+    """Each landing page lists every lesson, with working links, and gives the set-up commands."""
+    page = offline.open(site / "index.html")
+    page.click(f'a[href="{language}/index.html"]')
+    page.wait_for_load_state("load")
+    assert broken_pictures(page) == []
+    lesson_links = page.locator("article a.reference.internal[href^='lessons/']")
+    assert sorted({link.get_attribute("href") for link in lesson_links.all()}) == [
+        f"lessons/{name.removesuffix('.ipynb')}.html" for name in LESSONS
+    ]
+    code = page.inner_text("article pre")
+    assert "make test" in code and "make lab" in code
+    if language == "zh":
+        assert line_breaks_in_chinese(page) == []
+    page.click(".series-language-link")
+    page.wait_for_load_state("load")
+    assert page.url == (site / {"en": "zh", "zh": "en"}[language] / "index.html").as_uri()
+    offline.assert_clean()
+
+
+def test_chinese_search_finds_a_chinese_word(site, offline):
+    """Sphinx's search, with jieba's words, finds the lesson on pooling by its Chinese name."""
+    page = offline.open(site / "zh" / "search.html")
+    page.goto(f"{(site / 'zh' / 'search.html').as_uri()}?q=汇聚")
+    results = page.locator("#search-results li a")
+    results.first.wait_for()
+    hrefs = [link.get_attribute("href") for link in results.all()]
+    assert any("lessons/04_pooling.html" in href for href in hrefs)
+    offline.assert_clean()
+
+
+def test_every_page_is_static_and_local(site):
+    """No page of either edition shows a widget's repr, loads a script or style from another
+    host, or points at a picture that is not in the site."""
+    pages = sorted(site.glob("*/**/*.html"))
+    assert len(pages) >= 2 * (len(LESSONS) + 1)
+    for page in pages:
+        html = page.read_text(encoding="utf-8")
+        assert "HBox(children=" not in html, page
+        remote = re.findall(r'<(?:script|link|img)[^>]*(?:src|href)="(?:https?:)?//[^"]*"', html)
+        assert not remote, (page, remote)
+        for src in re.findall(r'<img[^>]*src="([^"]+)"', html):
+            assert (page.parent / src).is_file(), (page, src)
