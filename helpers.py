@@ -16,7 +16,8 @@ The machinery behind the lessons lives in the package ``convlab`` (data loading,
 with checkpoints, PyTorch references, the widgets). ``helpers`` re-exports what the notebooks use,
 imported on first use, so ``import helpers`` stays light (no ipywidgets until a widget is used):
 
-    data        load_fashion_mnist, FashionMNIST, DATA_ENV_VAR          convlab.data
+    data        load_fashion_mnist, FashionMNIST, DATA_ENV_VAR,         convlab.data
+                CLASS_NAMES, class_name, class_names
     plotting    show_images, show_heatmap, figure_png, plot_history,    convlab.plotting
                 draw_architecture, plot_time_to_accuracy
     training    train, LESSON_RECIPE, predict, predict_probabilities,   convlab.training
@@ -43,7 +44,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from convlab.language import _, edition_language  # noqa: F401 (``_``: the messages below)
+from convlab.language import N_, _, edition_language
 
 REPO_ROOT = Path(__file__).resolve().parent  # notebooks read repository files from here, not "../"
 
@@ -54,58 +55,104 @@ REPO_ROOT = Path(__file__).resolve().parent  # notebooks read repository files f
 
 def check_tensor(name, x, ndims, layout):
     """Raise unless ``x`` is a non-empty floating-point tensor with ``ndims`` dimensions."""
+    layout = _(layout)  # "h×w or c×h×w" is marked N_ where it is written
     if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape {layout}, got {type(x).__name__}")
+        raise TypeError(
+            _("{name} must be a torch.Tensor of shape {layout}, got {type}").format(
+                name=name, layout=layout, type=type(x).__name__
+            )
+        )
     if not x.is_floating_point():
         raise TypeError(
-            f"{name} must be a floating-point tensor, got dtype {x.dtype} (use {name}.float())"
+            _(
+                "{name} must be a floating-point tensor, got dtype {dtype} (use {name}.float())"
+            ).format(name=name, dtype=x.dtype)
         )
     if x.dim() not in ndims:
-        dims = " or ".join(map(str, ndims))
+        # Translators: joins the allowed numbers of dimensions, as in "2 or 3".
+        dims = _(" or ").join(map(str, ndims))
         raise ValueError(
-            f"{name} must have shape {layout} ({dims} dimensions), got shape {tuple(x.shape)}"
+            _("{name} must have shape {layout} ({dims} dimensions), got shape {shape}").format(
+                name=name, layout=layout, dims=dims, shape=tuple(x.shape)
+            )
         )
     if x.numel() == 0:
-        raise ValueError(f"{name} must not be empty, got shape {tuple(x.shape)}")
+        raise ValueError(
+            _("{name} must not be empty, got shape {shape}").format(name=name, shape=tuple(x.shape))
+        )
 
 
 def check_int(name, value, low, high=None):
     """Raise unless ``value`` is an int (not a bool) in ``low..high`` (no upper bound when None)."""
     if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__} {value!r}")
-    if value < low or (high is not None and value > high):
-        expected = f"≥ {low}" if high is None else f"in {low}..{high}"
-        raise ValueError(f"{name} must be an int {expected}, got {value}")
+        raise TypeError(
+            _("{name} must be an int, got {type} {value!r}").format(
+                name=name, type=type(value).__name__, value=value
+            )
+        )
+    if high is None and value < low:
+        raise ValueError(
+            _("{name} must be an int ≥ {low}, got {value}").format(name=name, low=low, value=value)
+        )
+    if high is not None and not low <= value <= high:
+        raise ValueError(
+            _("{name} must be an int in {low}..{high}, got {value}").format(
+                name=name, low=low, high=high, value=value
+            )
+        )
 
 
 def check_choice(name, value, choices):
     """Raise unless ``value`` is one of ``choices``."""
     if value not in choices:
         options = ", ".join(map(repr, choices))
-        raise ValueError(f"{name} must be one of {options}, got {value!r}")
+        raise ValueError(
+            _("{name} must be one of {options}, got {value!r}").format(
+                name=name, options=options, value=value
+            )
+        )
 
 
 def pair(name, value, minimum):
     """Turn an int or a pair of ints into a pair, checking each entry is an int ≥ ``minimum``."""
     values = (value, value) if isinstance(value, int) else value
+    not_a_pair = _("{name} must be an int or a pair of ints, got {value!r}")
     if not isinstance(values, (tuple, list)):
-        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+        raise TypeError(not_a_pair.format(name=name, value=value))
     if len(values) != 2:
-        raise ValueError(f"{name} must be an int or a pair of ints, got {len(values)} values")
+        raise ValueError(
+            _("{name} must be an int or a pair of ints, got {count} values").format(
+                name=name, count=len(values)
+            )
+        )
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
+        raise TypeError(not_a_pair.format(name=name, value=value))
     if min(values) < minimum:
-        raise ValueError(f"{name} must be ≥ {minimum}, got {value!r}")
+        raise ValueError(
+            _("{name} must be ≥ {minimum}, got {value!r}").format(
+                name=name, minimum=minimum, value=value
+            )
+        )
     return tuple(values)
 
 
 def check_fits(input_hw, kernel_hw, padding_hw, what):
-    """Raise unless a kernel fits inside the (padded) input in both directions."""
+    """Raise unless a kernel fits inside the (padded) input in both directions.
+
+    ``what`` names the kernel: an argument's name, or words marked ``N_`` (shown translated)."""
     padded = tuple(n + 2 * p for n, p in zip(input_hw, padding_hw))
     if any(k > n for k, n in zip(kernel_hw, padded)):
         raise ValueError(
-            f"{what} {tuple(kernel_hw)} is larger than the padded input {padded} "
-            f"(input {tuple(input_hw)}, padding {tuple(padding_hw)})"
+            _(
+                "{what} {kernel} is larger than the padded input {padded} "
+                "(input {input}, padding {padding})"
+            ).format(
+                what=_(what),
+                kernel=tuple(kernel_hw),
+                padded=padded,
+                input=tuple(input_hw),
+                padding=tuple(padding_hw),
+            )
         )
 
 
@@ -123,7 +170,7 @@ def corr2d(X, K):
     """
     check_tensor("X", X, (2,), "h×w")
     check_tensor("K", K, (2,), "kh×kw")
-    check_fits(X.shape, K.shape, (0, 0), "kernel K")
+    check_fits(X.shape, K.shape, (0, 0), N_("kernel K"))
     kh, kw = K.shape
     Y = torch.zeros(X.shape[0] - kh + 1, X.shape[1] - kw + 1, dtype=X.dtype, device=X.device)
     for i in range(Y.shape[0]):
@@ -140,9 +187,9 @@ def corr2d_vectorized(X, K):
 
     X: h×w, or n×h×w for n images; K: kh×kw  →  (h−kh+1)×(w−kw+1), or n×(h−kh+1)×(w−kw+1).
     """
-    check_tensor("X", X, (2, 3), "h×w or n×h×w")
+    check_tensor("X", X, (2, 3), N_("h×w or n×h×w"))
     check_tensor("K", K, (2,), "kh×kw")
-    check_fits(X.shape[-2:], K.shape, (0, 0), "kernel K")
+    check_fits(X.shape[-2:], K.shape, (0, 0), N_("kernel K"))
     h, w = X.shape[-2:]
     kh, kw = K.shape
     columns = F.unfold(X.reshape(-1, 1, h, w), (kh, kw))  # n × (kh·kw) × (number of windows)
@@ -231,8 +278,15 @@ def classic_kernels():
 def _check_channels(X, K, k_axis):
     if X.shape[0] != K.shape[k_axis]:
         raise ValueError(
-            f"X has {X.shape[0]} input channels but K expects {K.shape[k_axis]} "
-            f"(X shape {tuple(X.shape)}, K shape {tuple(K.shape)})"
+            _(
+                "X has {x_channels} input channels but K expects {k_channels} "
+                "(X shape {x_shape}, K shape {k_shape})"
+            ).format(
+                x_channels=X.shape[0],
+                k_channels=K.shape[k_axis],
+                x_shape=tuple(X.shape),
+                k_shape=tuple(K.shape),
+            )
         )
 
 
@@ -244,7 +298,7 @@ def corr2d_multi_in(X, K):
     check_tensor("X", X, (3,), "c×h×w")
     check_tensor("K", K, (3,), "c×kh×kw")
     _check_channels(X, K, k_axis=0)
-    check_fits(X.shape[1:], K.shape[1:], (0, 0), "kernel K")
+    check_fits(X.shape[1:], K.shape[1:], (0, 0), N_("kernel K"))
     return sum(corr2d(x, k) for x, k in zip(X, K))
 
 
@@ -256,7 +310,7 @@ def corr2d_multi_in_out(X, K):
     check_tensor("X", X, (3,), "ci×h×w")
     check_tensor("K", K, (4,), "co×ci×kh×kw")
     _check_channels(X, K, k_axis=1)
-    check_fits(X.shape[1:], K.shape[2:], (0, 0), "kernel K")
+    check_fits(X.shape[1:], K.shape[2:], (0, 0), N_("kernel K"))
     return torch.stack([corr2d_multi_in(X, k) for k in K])
 
 
@@ -268,7 +322,11 @@ def corr2d_multi_in_out_1x1(X, K):
     check_tensor("X", X, (3,), "ci×h×w")
     check_tensor("K", K, (4,), "co×ci×1×1")
     if K.shape[2:] != (1, 1):
-        raise ValueError(f"K must be a 1×1 kernel of shape co×ci×1×1, got shape {tuple(K.shape)}")
+        raise ValueError(
+            _("K must be a 1×1 kernel of shape co×ci×1×1, got shape {shape}").format(
+                shape=tuple(K.shape)
+            )
+        )
     _check_channels(X, K, k_axis=1)
     ci, h, w = X.shape
     Y = K.reshape(K.shape[0], ci) @ X.reshape(ci, h * w)  # (co × ci) @ (ci × pixels)
@@ -290,13 +348,17 @@ def pool2d(X, pool_size, mode="max", stride=None, padding=0):
     X: h×w or c×h×w  →  h'×w' or c×h'×w', with h' = floor((h + 2q − k) / s) + 1 for a window
     of k rows and padding q (the same for w'). Each channel is pooled on its own.
     """
-    check_tensor("X", X, (2, 3), "h×w or c×h×w")
+    check_tensor("X", X, (2, 3), N_("h×w or c×h×w"))
     kh, kw = pair("pool_size", pool_size, minimum=1)
     sh, sw = pair("stride", (kh, kw) if stride is None else stride, minimum=1)
     qh, qw = pair("padding", padding, minimum=0)
     check_choice("mode", mode, ("max", "avg"))
     if 2 * qh > kh or 2 * qw > kw:
-        raise ValueError(f"padding {padding!r} must be at most half of pool_size {pool_size!r}")
+        raise ValueError(
+            _("padding {padding!r} must be at most half of pool_size {pool_size!r}").format(
+                padding=padding, pool_size=pool_size
+            )
+        )
     check_fits(X.shape[-2:], (kh, kw), (qh, qw), "pool_size")
     fill = float("-inf") if mode == "max" else 0.0
     X = F.pad(X, (qw, qw, qh, qh), value=fill)
@@ -427,7 +489,9 @@ def prepare_drawing(ink, size=28):
     check_tensor("ink", ink, (2,), "h×w")
     if ink.min() < 0 or ink.max() > 1:
         raise ValueError(
-            f"ink values must lie in [0, 1], got {ink.min().item():.3g}..{ink.max().item():.3g}"
+            _("ink values must lie in [0, 1], got {low:.3g}..{high:.3g}").format(
+                low=ink.min().item(), high=ink.max().item()
+            )
         )
     image = torch.zeros(size, size)
     rows, cols = torch.nonzero(ink > 0, as_tuple=True)
@@ -477,7 +541,10 @@ def trained_lenet(data, variant="notes", seed=0, progress=True):
 # --------------------------------------------------------------------------------------------------
 
 _REEXPORTS = {
-    "convlab.data": ["FashionMNIST", "load_fashion_mnist", "DATA_ENV_VAR"],
+    "convlab.data": [
+        "FashionMNIST", "load_fashion_mnist", "DATA_ENV_VAR", "CLASS_NAMES", "class_name",
+        "class_names",
+    ],
     "convlab.plotting": [
         "show_images", "show_heatmap", "figure_png", "plot_history", "draw_architecture",
         "plot_time_to_accuracy",

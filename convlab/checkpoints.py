@@ -5,6 +5,8 @@ from pathlib import Path
 
 import torch
 
+from convlab.language import _
+
 
 def save_checkpoint(path, state):
     """Write ``state`` to ``path`` atomically: a killed process leaves the old file or the new."""
@@ -28,8 +30,10 @@ def load_checkpoint(path, config, net, optimizer, scheduler, generator):
         saved_config = state["config"]
     except Exception as error:
         raise RuntimeError(
-            f"checkpoint {path} is corrupt or not a train() checkpoint "
-            f"({type(error).__name__} while reading it); delete it to start training afresh"
+            _(
+                "checkpoint {path} is corrupt or not a train() checkpoint "
+                "({error} while reading it); delete it to start training afresh"
+            ).format(path=path, error=type(error).__name__)
         ) from error
     changed = {
         key: (saved_config.get(key), value)
@@ -37,12 +41,15 @@ def load_checkpoint(path, config, net, optimizer, scheduler, generator):
         if saved_config.get(key) != value
     }
     if changed:
+        difference = _("{key}: checkpoint {old!r}, now {new!r}")
         details = ", ".join(
-            f"{key}: checkpoint {old!r}, now {new!r}" for key, (old, new) in changed.items()
+            difference.format(key=key, old=old, new=new) for key, (old, new) in changed.items()
         )
         raise ValueError(
-            f"checkpoint {path} was written by a different training run ({details}); "
-            f"pass the same settings, or another checkpoint path to start afresh"
+            _(
+                "checkpoint {path} was written by a different training run ({details}); "
+                "pass the same settings, or another checkpoint path to start afresh"
+            ).format(path=path, details=details)
         )
     try:
         net.load_state_dict(state["model"])
@@ -50,7 +57,9 @@ def load_checkpoint(path, config, net, optimizer, scheduler, generator):
         scheduler.load_state_dict(state["scheduler"])
     except (RuntimeError, ValueError, KeyError) as error:
         raise ValueError(
-            f"checkpoint {path} does not fit this network or optimiser: {error}"
+            _("checkpoint {path} does not fit this network or optimiser: {error}").format(
+                path=path, error=error
+            )
         ) from error
     generator.set_state(state["generator"])
     torch.set_rng_state(state["torch_rng"])

@@ -15,14 +15,22 @@ import contextlib
 import importlib
 from unittest import mock  # kept here, out of the check cells a learner reads
 
+from convlab.language import _
+
 
 def _owner_and_attribute(name):
     """The object holding the function ``name`` ("package.module.function"), and its attribute."""
     if not isinstance(name, str):
-        raise TypeError(f"each name must be a str like 'helpers.corr2d', got {type(name).__name__}")
+        raise TypeError(
+            _("each name must be a str like 'helpers.corr2d', got {type}").format(
+                type=type(name).__name__
+            )
+        )
     parts = name.split(".")
     if len(parts) < 2 or not all(part.isidentifier() for part in parts):
-        raise ValueError(f"each name must be dotted like 'helpers.corr2d', got {name!r}")
+        raise ValueError(
+            _("each name must be dotted like 'helpers.corr2d', got {name!r}").format(name=name)
+        )
     for split in range(len(parts) - 1, 0, -1):  # the longest importable module prefix
         try:
             owner = importlib.import_module(".".join(parts[:split]))
@@ -31,9 +39,9 @@ def _owner_and_attribute(name):
         for part in parts[split:-1]:
             owner = getattr(owner, part)
         if not callable(getattr(owner, parts[-1], None)):
-            raise ValueError(f"{name!r} is not a function that can be called")
+            raise ValueError(_("{name!r} is not a function that can be called").format(name=name))
         return owner, parts[-1]
-    raise ValueError(f"{name!r} names no importable module")
+    raise ValueError(_("{name!r} names no importable module").format(name=name))
 
 
 class CheckFailed(AssertionError):
@@ -42,7 +50,9 @@ class CheckFailed(AssertionError):
 
 def _refusal(name):
     def refuse(*args, **kwargs):
-        raise CheckFailed(f"this exercise must be solved without {name}: do it by hand")
+        raise CheckFailed(
+            _("this exercise must be solved without {name}: do it by hand").format(name=name)
+        )
 
     return refuse
 
@@ -51,7 +61,7 @@ def _refusal(name):
 def without(*names):
     """Within the block, calling any function in ``names`` (dotted, e.g. "helpers.corr2d") fails."""
     if not names:
-        raise ValueError("without needs at least one function name, got none")
+        raise ValueError(_("without needs at least one function name, got none"))
     targets = [(name, *_owner_and_attribute(name)) for name in names]
     with contextlib.ExitStack() as stack:
         for name, owner, attribute in targets:

@@ -13,6 +13,8 @@ from typing import NamedTuple
 
 import torch
 
+from convlab.language import N_, _
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_ENV_VAR = "FASHION_MNIST_ROOT"
 DATA_CACHE = REPO_ROOT / "data"
@@ -24,6 +26,42 @@ RAW_FILES = {  # torchvision's raw file name → number of records it must hold
     "t10k-labels-idx1-ubyte": 10_000,
 }
 
+# torchvision's names of the ten classes, label 0 to 9 (checked against it on loading). Marked for
+# the catalogue here; class_name shows them in the current language.
+CLASS_NAMES = (
+    N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+    N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot"),
+)  # fmt: skip
+
+
+def class_name(label):
+    """The name of a class in the current language: ``label`` is its index 0..9 (an int or a
+    one-element integer tensor, such as ``data.test_labels[0]``) or its English name."""
+    if isinstance(label, str):
+        if label not in CLASS_NAMES:
+            raise ValueError(
+                _("label must be a class index 0..9 or one of {names}, got {value!r}").format(
+                    names=", ".join(map(repr, CLASS_NAMES)), value=label
+                )
+            )
+        return _(label)
+    if isinstance(label, torch.Tensor) and label.numel() == 1 and not label.is_floating_point():
+        label = label.item()
+    if not isinstance(label, int) or isinstance(label, bool):
+        raise TypeError(
+            _("label must be a class index (an int 0..9) or a class name, got {type}").format(
+                type=type(label).__name__
+            )
+        )
+    if not 0 <= label < len(CLASS_NAMES):
+        raise ValueError(_("label must be a class index in 0..9, got {value}").format(value=label))
+    return _(CLASS_NAMES[label])
+
+
+def class_names():
+    """The ten class names in the current language, label 0 to 9."""
+    return [_(name) for name in CLASS_NAMES]
+
 
 class FashionMNIST(NamedTuple):
     """Fashion-MNIST as tensors: images N×1×28×28 float32 in [0, 1], labels N int64 in 0..9."""
@@ -32,25 +70,44 @@ class FashionMNIST(NamedTuple):
     train_labels: torch.Tensor
     test_images: torch.Tensor
     test_labels: torch.Tensor
-    classes: list
+    classes: list  # torchvision's English names, CLASS_NAMES; class_name(label) translates them
 
 
 def check_labels(name, labels, num_images, num_classes):
     """Raise unless ``labels`` is 1-D int64, holding one class in 0..num_classes-1 per image."""
     if not isinstance(labels, torch.Tensor) or labels.dtype != torch.int64:
-        got = f"dtype {labels.dtype}" if isinstance(labels, torch.Tensor) else type(labels).__name__
-        raise TypeError(f"{name} must be a 1-D int64 tensor of class indices, got {got}")
+        got = (
+            _("dtype {dtype}").format(dtype=labels.dtype)
+            if isinstance(labels, torch.Tensor)
+            else type(labels).__name__
+        )
+        raise TypeError(
+            _("{name} must be a 1-D int64 tensor of class indices, got {got}").format(
+                name=name, got=got
+            )
+        )
     if labels.dim() != 1:
-        raise ValueError(f"{name} must be a 1-D tensor, got shape {tuple(labels.shape)}")
+        raise ValueError(
+            _("{name} must be a 1-D tensor, got shape {shape}").format(
+                name=name, shape=tuple(labels.shape)
+            )
+        )
     if len(labels) != num_images:
         raise ValueError(
-            f"{name} must have one label per image: "
-            f"got {len(labels)} labels for {num_images} images"
+            _(
+                "{name} must have one label per image: got {labels} labels for {images} images"
+            ).format(name=name, labels=len(labels), images=num_images)
         )
     if labels.min() < 0 or labels.max() >= num_classes:
         raise ValueError(
-            f"{name} must lie in 0..{num_classes - 1} (one per class), "
-            f"got values from {labels.min().item()} to {labels.max().item()}"
+            _(
+                "{name} must lie in 0..{last} (one per class), got values from {low} to {high}"
+            ).format(
+                name=name,
+                last=num_classes - 1,
+                low=labels.min().item(),
+                high=labels.max().item(),
+            )
         )
 
 
@@ -80,7 +137,9 @@ def _unpack_debian_files(source, root):
         except (OSError, EOFError) as error:
             partial.unlink(missing_ok=True)
             raise RuntimeError(
-                f"could not decompress {source / (name + '.gz')}: {error}"
+                _("could not decompress {file}: {error}").format(
+                    file=source / (name + ".gz"), error=error
+                )
             ) from error
         partial.replace(target)
 
@@ -95,8 +154,10 @@ def _load_split(root, train):
         dataset = TorchvisionFashionMNIST(root, train=train, download=False)
     except Exception as error:  # torchvision raises assorted errors for a damaged IDX file
         raise RuntimeError(
-            f"Fashion-MNIST file in {folder} ({prefix}-*-idx*-ubyte) is damaged "
-            f"or truncated: {error}. Delete it and load again."
+            _(
+                "Fashion-MNIST file in {folder} ({prefix}-*-idx*-ubyte) is damaged "
+                "or truncated: {error}. Delete it and load again."
+            ).format(folder=folder, prefix=prefix, error=error)
         ) from error
     images, labels = dataset.data, dataset.targets
     images_file, labels_file = f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
@@ -104,16 +165,25 @@ def _load_split(root, train):
     for name, tensor in ((images_file, images), (labels_file, labels)):
         if len(tensor) != expected:
             raise RuntimeError(
-                f"{folder / name} holds {len(tensor)} records, expected {expected}: "
-                f"the file is truncated. Delete it and load again."
+                _(
+                    "{file} holds {records} records, expected {expected}: "
+                    "the file is truncated. Delete it and load again."
+                ).format(file=folder / name, records=len(tensor), expected=expected)
             )
     if images.shape[1:] != (28, 28):
         raise RuntimeError(
-            f"{folder / images_file} holds images of shape {tuple(images.shape[1:])}, "
-            f"expected 28×28"
+            _("{file} holds images of shape {shape}, expected 28×28").format(
+                file=folder / images_file, shape=tuple(images.shape[1:])
+            )
         )
     if labels.min() < 0 or labels.max() > 9:
-        raise RuntimeError(f"{folder / labels_file} holds labels outside 0..9")
+        raise RuntimeError(_("{file} holds labels outside 0..9").format(file=folder / labels_file))
+    if tuple(dataset.classes) != CLASS_NAMES:  # class_name's names must be the data set's
+        raise RuntimeError(
+            _("torchvision names the classes {got}, expected {expected}").format(
+                got=dataset.classes, expected=list(CLASS_NAMES)
+            )
+        )
     return images.unsqueeze(1).float() / 255, labels.long(), dataset.classes
 
 
@@ -133,14 +203,23 @@ def find_or_fetch_root(root):
         return DATA_CACHE
     except Exception as error:
         raise FileNotFoundError(
-            "Fashion-MNIST was not found and could not be downloaded. Get it one of three ways:\n"
-            f"  1. on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist "
-            f"(installs it under {DEBIAN_FASHION_MNIST});\n"
-            f"  2. with a network connection: run load_fashion_mnist() again and torchvision "
-            f"downloads it into {DATA_CACHE};\n"
-            f"  3. copy the four decompressed files ({', '.join(RAW_FILES)}) into "
-            f"ROOT/FashionMNIST/raw/ and pass root=ROOT or set {DATA_ENV_VAR}=ROOT.\n"
-            f"(download error: {error})"
+            _(
+                "Fashion-MNIST was not found and could not be downloaded. "
+                "Get it one of three ways:\n"
+                "  1. on Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist "
+                "(installs it under {debian});\n"
+                "  2. with a network connection: run load_fashion_mnist() again and torchvision "
+                "downloads it into {cache};\n"
+                "  3. copy the four decompressed files ({files}) into "
+                "ROOT/FashionMNIST/raw/ and pass root=ROOT or set {variable}=ROOT.\n"
+                "(download error: {error})"
+            ).format(
+                debian=DEBIAN_FASHION_MNIST,
+                cache=DATA_CACHE,
+                files=", ".join(RAW_FILES),
+                variable=DATA_ENV_VAR,
+                error=error,
+            )
         ) from error
 
 
@@ -157,9 +236,11 @@ def load_fashion_mnist(root=None):
     """
     if root is not None and not isinstance(root, (str, os.PathLike)):
         raise TypeError(
-            f"root must be a folder path (str or pathlib.Path) or None, got {type(root).__name__}"
+            _("root must be a folder path (str or pathlib.Path) or None, got {type}").format(
+                type=type(root).__name__
+            )
         )
     found = find_or_fetch_root(root)
     train_images, train_labels, classes = _load_split(found, train=True)
-    test_images, test_labels, _ = _load_split(found, train=False)
+    test_images, test_labels, _classes = _load_split(found, train=False)
     return FashionMNIST(train_images, train_labels, test_images, test_labels, list(classes))

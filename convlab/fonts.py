@@ -8,6 +8,8 @@ maths stay in DejaVu Sans, the Chinese comes from the CJK font.
 
 from matplotlib import font_manager, rcParams
 
+from convlab.language import _
+
 LATIN_FONT = "DejaVu Sans"
 # The Debian packages' fonts first (CI installs fonts-wqy-microhei), then two that Windows ships.
 CJK_FONTS = ("Noto Sans CJK SC", "WenQuanYi Micro Hei", "Microsoft YaHei", "SimHei")
@@ -40,10 +42,13 @@ def installed_cjk_font():
         add_fonts_installed_after_the_cache()
         font = first_installed(CJK_FONTS)
     if font is None:
-        commands = " or ".join(f"`sudo apt-get install {package}`" for package in APT_PACKAGES)
+        # Translators: joins the two install commands, as in "`…` or `…`".
+        commands = _(" or ").join(f"`sudo apt-get install {package}`" for package in APT_PACKAGES)
         raise MissingCJKFontError(
-            f"no font for Chinese text is installed (looked for {', '.join(CJK_FONTS)}): "
-            f"on Debian or Ubuntu run {commands}"
+            _(
+                "no font for Chinese text is installed (looked for {fonts}): "
+                "on Debian or Ubuntu run {commands}"
+            ).format(fonts=", ".join(CJK_FONTS), commands=commands)
         )
     return font
 

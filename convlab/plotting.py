@@ -14,6 +14,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from PIL import Image
 
+from convlab.language import N_, _
+
 # Colours that tell windows apart: one per window in the lesson figures, red for "the current one".
 WINDOW_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728"]
 BLUE, RED = WINDOW_COLOURS[0], WINDOW_COLOURS[3]
@@ -69,11 +71,12 @@ def show_images(images, titles=None, ncols=8, scale=1.4, cmap="gray"):
     """
     images = [img.detach().cpu().squeeze() for img in images]
     if not images:
-        raise ValueError("images must hold at least one image, got none")
+        raise ValueError(_("images must hold at least one image, got none"))
     if titles is not None and len(titles) != len(images):
         raise ValueError(
-            f"titles must have one entry per image: got {len(titles)} titles "
-            f"for {len(images)} images"
+            _(
+                "titles must have one entry per image: got {titles} titles for {images} images"
+            ).format(titles=len(titles), images=len(images))
         )
     ncols = min(ncols, len(images))
     nrows = -(-len(images) // ncols)
@@ -97,14 +100,20 @@ def show_heatmap(matrix, title=None, ax=None, annotate=False):
     Returns the matplotlib axes.
     """
     if not isinstance(matrix, torch.Tensor):
-        raise TypeError(f"matrix must be a torch.Tensor (h×w), got {type(matrix).__name__}")
+        raise TypeError(
+            _("matrix must be a torch.Tensor (h×w), got {type}").format(type=type(matrix).__name__)
+        )
     if matrix.dim() != 2:
-        raise ValueError(f"matrix must be a 2-D tensor (h×w), got shape {tuple(matrix.shape)}")
+        raise ValueError(
+            _("matrix must be a 2-D tensor (h×w), got shape {shape}").format(
+                shape=tuple(matrix.shape)
+            )
+        )
     values = matrix.detach().cpu().float()
     limit = max(values.abs().max().item(), 1e-12)  # symmetric limits put 0 at the centre colour
     if ax is None:
         size = (max(3, values.shape[1] * 0.5), max(2.5, values.shape[0] * 0.45))
-        _, ax = new_figure(size)
+        ax = new_figure(size)[1]
     image = ax.imshow(values.numpy(), cmap=SIGNED_CMAP, vmin=-limit, vmax=limit)
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
     if annotate:
@@ -156,12 +165,12 @@ def draw_matrix(ax, values, x0, y0, title, highlight=None, colour=WINDOW_COLOURS
 def history_figure(history, epochs):
     """Two panels per epoch: training and test loss; training and test accuracy."""
     fig, (loss_ax, acc_ax) = new_figure((9, 3.2), ncols=2)
-    loss_ax.plot(history["epoch"], history["train_loss"], "o-", label="train loss")
-    loss_ax.plot(history["epoch"], history["test_loss"], "s--", label="test loss")
-    acc_ax.plot(history["epoch"], history["train_acc"], "o-", label="train accuracy")
-    acc_ax.plot(history["epoch"], history["test_acc"], "s--", label="test accuracy")
-    for ax, name in ((loss_ax, "cross-entropy"), (acc_ax, "accuracy")):
-        ax.set(xlabel="epoch", ylabel=name, xlim=(0.5, epochs + 0.5))
+    loss_ax.plot(history["epoch"], history["train_loss"], "o-", label=_("train loss"))
+    loss_ax.plot(history["epoch"], history["test_loss"], "s--", label=_("test loss"))
+    acc_ax.plot(history["epoch"], history["train_acc"], "o-", label=_("train accuracy"))
+    acc_ax.plot(history["epoch"], history["test_acc"], "s--", label=_("test accuracy"))
+    for ax, name in ((loss_ax, _("cross-entropy")), (acc_ax, _("accuracy"))):
+        ax.set(xlabel=_("epoch"), ylabel=name, xlim=(0.5, epochs + 0.5))
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
@@ -173,6 +182,16 @@ def plot_history(history):
     return history_figure(history, max(history["epoch"], default=1))
 
 
+# The runs' labels that benchmarks/time_to_accuracy.py writes into its results (its RUNS), marked
+# here so that the plot shows them in the current language.
+BENCHMARK_RUN_LABELS = (
+    N_("d2l's loop on the notes' network"),
+    N_("an earlier, slower recipe (batch 64, peak lr 0.15)"),
+    N_("the lesson's recipe"),
+    N_("a one-epoch recipe"),
+)
+
+
 def plot_time_to_accuracy(results):
     """Test accuracy against wall time, one line per run of ``benchmarks/time_to_accuracy.py``.
 
@@ -181,13 +200,15 @@ def plot_time_to_accuracy(results):
     Returns the figure."""
     fig, ax = new_figure((8, 4))
     for run in results["runs"].values():
-        ax.plot(run["elapsed"], run["test_acc"], marker="o", label=run["label"])
+        ax.plot(run["elapsed"], run["test_acc"], marker="o", label=_(run["label"]))
     for key, target in results["targets"]:
-        label = "d2l's loop's final accuracy" if key == "d2l" else None
+        label = _("d2l's loop's final accuracy") if key == "d2l" else None
         ax.axhline(target, color="gray", linestyle="--" if key == "d2l" else ":", lw=1, label=label)
-    ax.set(xlabel="wall time (s)", ylabel="test accuracy", ylim=(0.6, 0.92))
+    ax.set(xlabel=_("wall time (s)"), ylabel=_("test accuracy"), ylim=(0.6, 0.92))
     ax.set_title(
-        f"The notes' LeNet on Fashion-MNIST, {results['device']}, {results['threads']} thread(s)"
+        _("The notes' LeNet on Fashion-MNIST, {device}, {threads} thread(s)").format(
+            device=results["device"], threads=results["threads"]
+        )
     )
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
@@ -205,9 +226,12 @@ LAYER_COLOURS = {
 }
 
 
-def draw_architecture(net, input_shape=(1, 1, 28, 28), title="LeNet (seed)"):
-    """One box per layer of an ``nn.Sequential``, labelled with the layer and its output shape."""
-    X, boxes = torch.zeros(input_shape), [("input", tuple(input_shape[1:]))]
+def draw_architecture(net, input_shape=(1, 1, 28, 28), title=N_("LeNet (seed)")):
+    """One box per layer of an ``nn.Sequential``, labelled with the layer and its output shape.
+
+    The layers keep their PyTorch names; the title (shown translated when it is in the
+    catalogue) and the input box follow the current language."""
+    X, boxes = torch.zeros(input_shape), [(_("input"), tuple(input_shape[1:]))]
     with torch.no_grad():
         for layer in net:
             X = layer(X)
@@ -222,7 +246,11 @@ def draw_architecture(net, input_shape=(1, 1, 28, 28), title="LeNet (seed)"):
         ax.text(x + 0.5, 0.3, "×".join(map(str, shape)), ha="center", va="center", fontsize=8)
         if i:
             ax.annotate("", xy=(x, 0.5), xytext=(x - 0.25, 0.5), arrowprops=dict(arrowstyle="->"))
-    ax.set(xlim=(-0.1, 1.25 * len(boxes)), ylim=(-0.1, 1.1), title=f"{title}: layer → output shape")
+    ax.set(
+        xlim=(-0.1, 1.25 * len(boxes)),
+        ylim=(-0.1, 1.1),
+        title=_("{title}: layer → output shape").format(title=_(title)),
+    )
     ax.axis("off")
     return fig
 

@@ -15,6 +15,7 @@ from torch import nn
 
 from convlab.checkpoints import load_checkpoint, save_checkpoint
 from convlab.data import check_labels
+from convlab.language import _
 from convlab.plotting import figure_png, history_figure
 from helpers import check_int, check_tensor, standardize
 
@@ -38,7 +39,9 @@ def pick_device():
 
 def _check_net(net):
     if not isinstance(net, nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+        raise TypeError(
+            _("net must be a torch.nn.Module, got {type}").format(type=type(net).__name__)
+        )
 
 
 def predict_probabilities(net, images, batch_size=1000):
@@ -71,16 +74,19 @@ def _check_training_data(net, data):
     fields = ("train_images", "train_labels", "test_images", "test_labels")
     if not all(hasattr(data, field) for field in fields):
         raise TypeError(
-            f"data must have the fields {', '.join(fields)} (e.g. helpers.FashionMNIST), "
-            f"got {type(data).__name__}"
+            _("data must have the fields {fields} (e.g. helpers.FashionMNIST), got {type}").format(
+                fields=", ".join(fields), type=type(data).__name__
+            )
         )
     check_tensor("data.train_images", data.train_images, (4,), "N×1×28×28")
     check_tensor("data.test_images", data.test_images, (4,), "N×1×28×28")
     train_shape, test_shape = (tuple(x.shape[1:]) for x in (data.train_images, data.test_images))
     if train_shape != test_shape:
         raise ValueError(
-            f"data.train_images and data.test_images must hold images of the same shape, "
-            f"got {train_shape} and {test_shape}"
+            _(
+                "data.train_images and data.test_images must hold images of the same shape, "
+                "got {train} and {test}"
+            ).format(train=train_shape, test=test_shape)
         )
     was_training = net.training
     net.eval()  # a probe in eval mode changes no batch-norm statistics
@@ -89,13 +95,19 @@ def _check_training_data(net, data):
             probe = net(data.train_images[:1].to(next(net.parameters()).device))
     except RuntimeError as error:
         raise ValueError(
-            f"data.train_images has images of shape {train_shape}, which the network cannot take "
-            f"(LeNet expects 1×28×28): {error}"
+            _(
+                "data.train_images has images of shape {shape}, which the network cannot take "
+                "(LeNet expects 1×28×28): {error}"
+            ).format(shape=train_shape, error=error)
         ) from error
     finally:
         net.train(was_training)
     if probe.dim() != 2:
-        raise ValueError(f"net must output N×classes logits, got shape {tuple(probe.shape)}")
+        raise ValueError(
+            _("net must output N×classes logits, got shape {shape}").format(
+                shape=tuple(probe.shape)
+            )
+        )
     classes = probe.shape[1]
     check_labels("data.train_labels", data.train_labels, len(data.train_images), classes)
     check_labels("data.test_labels", data.test_labels, len(data.test_images), classes)
@@ -105,29 +117,50 @@ def _check_settings(epochs, batch_size, lr, seed, momentum):
     check_int("epochs", epochs, 1)
     check_int("batch_size", batch_size, 1)
     check_int("seed", seed, 0)
-    if not isinstance(lr, Real) or isinstance(lr, bool):
-        raise TypeError(f"lr must be a number, got {type(lr).__name__} {lr!r}")
+    _check_number("lr", lr)
     if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr!r}")
+        raise ValueError(_("lr must be > 0, got {value!r}").format(value=lr))
     if not isinstance(momentum, tuple) or not all(
         isinstance(m, Real) and not isinstance(m, bool) for m in momentum
     ):
-        raise TypeError(f"momentum must be a (low, high) tuple of numbers, got {momentum!r}")
+        raise TypeError(
+            _("momentum must be a (low, high) tuple of numbers, got {value!r}").format(
+                value=momentum
+            )
+        )
     if len(momentum) != 2 or not 0 <= momentum[0] <= momentum[1] < 1:
-        raise ValueError(f"momentum must be (low, high) with 0 ≤ low ≤ high < 1, got {momentum!r}")
+        raise ValueError(
+            _("momentum must be (low, high) with 0 ≤ low ≤ high < 1, got {value!r}").format(
+                value=momentum
+            )
+        )
+
+
+def _check_number(name, value):
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise TypeError(
+            _("{name} must be a number, got {type} {value!r}").format(
+                name=name, type=type(value).__name__, value=value
+            )
+        )
 
 
 def _check_recipe(weight_decay, label_smoothing, augment, channels_last):
-    for name, value in (("weight_decay", weight_decay), ("label_smoothing", label_smoothing)):
-        if not isinstance(value, Real) or isinstance(value, bool):
-            raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
+    _check_number("weight_decay", weight_decay)
+    _check_number("label_smoothing", label_smoothing)
     if not weight_decay >= 0:
-        raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay!r}")
+        raise ValueError(_("weight_decay must be ≥ 0, got {value!r}").format(value=weight_decay))
     if not 0 <= label_smoothing < 1:
-        raise ValueError(f"label_smoothing must be in [0, 1), got {label_smoothing!r}")
+        raise ValueError(
+            _("label_smoothing must be in [0, 1), got {value!r}").format(value=label_smoothing)
+        )
     for name, value in (("augment", augment), ("channels_last", channels_last)):
         if not isinstance(value, bool):
-            raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
+            raise TypeError(
+                _("{name} must be True or False, got {type} {value!r}").format(
+                    name=name, type=type(value).__name__, value=value
+                )
+            )
 
 
 def draw_shifts_and_flips(n, generator):
@@ -143,7 +176,7 @@ def draw_shifts_and_flips(n, generator):
 
 def _shift_and_flip(images, flip, dy, dx):
     """Flip the images where ``flip`` is true, then shift each by (dy - 2, dx - 2) pixels."""
-    n, _, h, w = images.shape
+    n, (h, w) = len(images), images.shape[-2:]
     images = torch.where(flip[:, None, None, None], images.flip(-1), images)
     # pad with the value of a background pixel, then cut a h×w window at a random offset per image
     padded = F.pad(images, (2, 2, 2, 2), value=_BACKGROUND)
@@ -213,13 +246,16 @@ def progress_bar(total, initial, enabled):
     file = NotebookLine() if enabled and _in_notebook() else None
     # In a notebook the saved line states the steps done out of all ("9380/9380 steps"), so a
     # reader without a kernel sees that training finished.
-    line = "{n_fmt}/{total_fmt} steps |{bar}| {elapsed}, {rate_fmt}{postfix}" if file else None
+    # Translators: tqdm's format; keep each {field} as it is.
+    line = _("{n_fmt}/{total_fmt} steps |{bar}| {elapsed}, {rate_fmt}{postfix}") if file else None
     return tqdm(
         total=total,
         initial=initial,
         disable=not enabled,
         file=file,
-        unit="step",
+        # Translators: tqdm writes it right after the rate ("41.2step/s"): a word in another
+        # script may start with a space.
+        unit=_("step"),
         mininterval=0.5,
         ncols=100,
         bar_format=line,
@@ -239,6 +275,13 @@ class LivePlot:
         from IPython.display import Image
 
         self.handle.update(Image(figure_png(history_figure(history, self.epochs))))
+
+
+def progress_postfix(epoch, epochs, test_acc):
+    """The end of the progress line after each epoch: "epoch 3/10, test accuracy 0.871"."""
+    return _("epoch {epoch}/{epochs}, test accuracy {accuracy:.3f}").format(
+        epoch=epoch, epochs=epochs, accuracy=test_acc
+    )
 
 
 def one_cycle_sgd(net, lr, momentum, weight_decay, epochs, steps_per_epoch):
@@ -394,7 +437,7 @@ def train(
             values = (epoch, train_loss, train_acc, test_loss, test_acc, perf_counter() - start)
             for key, value in zip(HISTORY_KEYS, values):
                 history[key].append(value)
-            bar.set_postfix_str(f"epoch {epoch}/{epochs}, test accuracy {test_acc:.3f}")
+            bar.set_postfix_str(progress_postfix(epoch, epochs, test_acc))
             if checkpoint is not None:
                 state = _run_state(config, history, net, optimizer, scheduler, generator)
                 save_checkpoint(checkpoint, state)

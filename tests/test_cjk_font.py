@@ -8,11 +8,13 @@ import warnings
 
 import matplotlib
 import pytest
+from babel.messages.pofile import read_po
 from matplotlib import font_manager
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from convlab import fonts
+from convlab.language import catalogue_path
 
 # Every Chinese term of the README glossary, next to Latin text and digits drawn by DejaVu Sans.
 GLOSSARY_TERMS = (
@@ -40,6 +42,30 @@ def test_use_cjk_font_draws_every_glossary_term_without_a_missing_glyph():
         font = fonts.use_cjk_font()
         assert matplotlib.rcParams["font.family"] == ["DejaVu Sans", font]
         draw(GLOSSARY_TERMS)
+
+
+def catalogue_translations():
+    """Every msgstr of the code's Chinese catalogue: the plot text among them (titles, axes,
+    legends, class names), which a figure must draw."""
+    with open(catalogue_path("zh"), "rb") as po:
+        catalogue = read_po(po)
+    for message in catalogue:
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        yield from (string for string in strings if message.id and string)
+
+
+def test_every_translation_of_the_code_draws_without_a_missing_glyph():
+    translations = list(catalogue_translations())
+    assert "T恤/上衣" in translations and "训练准确率" in translations
+    with matplotlib.rc_context(), warnings.catch_warnings():
+        fonts.use_cjk_font()  # before the texts are made: each takes the font family then
+        figure = Figure(figsize=(8, 2))
+        canvas = FigureCanvasAgg(figure)
+        # one text per translation; no maths parsing: a "$" in a message is just a character
+        for row, text in enumerate(translations):
+            figure.text(0, row / len(translations), text, parse_math=False)
+        warnings.filterwarnings("error", message=r"Glyph .* missing from font")
+        canvas.draw()
 
 
 def test_the_cjk_font_is_a_real_file_that_has_the_glyphs():
