@@ -7,8 +7,9 @@ python -m classroom learner
 python -m classroom grade SUBMISSION.ipynb --instructor notebooks/NAME.ipynb
 """
 
-from .grade import Report, format_report, grade
+from .grade import grade
 from .release import learner_version, release, student_version, write_learner_edition
+from .report import Report, format_report
 
 __all__ = [
     "Report",

@@ -10,9 +10,14 @@ import json
 import sys
 from pathlib import Path
 
+import nbformat
+
 from .batch import GLOB_CHARACTERS, find_submissions, grade_many
-from .grade import DEFAULT_MEMORY_LIMIT_GIB, format_report, grade
+from .grade import DEFAULT_MEMORY_LIMIT_GIB, grade
 from .release import REPO, learner_edition_differences, release, write_learner_edition
+from .report import format_report
+from .sandbox import SandboxUnavailable, why_unavailable
+from .words import ngettext, notebook_language, speaking
 
 EXIT_FULL_MARKS, EXIT_NOT_FULL_MARKS, EXIT_USAGE = 0, 1, 2
 
@@ -86,6 +91,11 @@ def _parser():
         "the cell meets MemoryError",
     )
     grade_command.add_argument(
+        "--unsandboxed",
+        action="store_true",
+        help="run the kernel without the OS sandbox (bubblewrap): only for work you trust",
+    )
+    grade_command.add_argument(
         "--jobs",
         type=int,
         default=1,
@@ -104,11 +114,20 @@ def _grade_class(args, sources):
     submissions = find_submissions(sources, Path(args.instructor).name)
     options = ["--timeout", str(args.timeout), "--cell-timeout", str(args.cell_timeout)]
     options += ["--memory-limit", str(args.memory_limit)] + (["--fast"] if args.fast else [])
+    options += ["--unsandboxed"] if args.unsandboxed else []
     out = Path(args.out or "graded")
-    reports = grade_many(submissions, args.instructor, out, args.jobs, options, args.timeout)
-    for student, report in reports.items():
-        print(f"{student}: {report['score']:g}/{report['max_score']}")
-    print(f"wrote {out / 'gradebook.csv'} and {len(reports)} JSON reports")
+    instructor = nbformat.read(args.instructor, as_version=4)
+    with speaking(notebook_language(instructor, args.instructor)):
+        reports = grade_many(submissions, args.instructor, out, args.jobs, options, args.timeout)
+        for student, report in reports.items():
+            print(f"{student}: {report['score']:g}/{report['max_score']}")
+        print(
+            ngettext(
+                "wrote {gradebook} and {count} JSON report",
+                "wrote {gradebook} and {count} JSON reports",
+                len(reports),
+            ).format(gradebook=out / "gradebook.csv", count=len(reports))
+        )
     full = all(report["score"] == report["max_score"] for report in reports.values())
     return EXIT_FULL_MARKS if full else EXIT_NOT_FULL_MARKS
 
@@ -157,6 +176,8 @@ def main(argv=None):
             return 0
         if args.command == "learner":
             return _learner(args.check)
+        if not args.unsandboxed and (why := why_unavailable()):
+            raise SandboxUnavailable(why)
         if _is_class(args):
             return _grade_class(args, args.submissions)
         report = grade(
@@ -166,8 +187,9 @@ def main(argv=None):
             cell_timeout=args.cell_timeout,
             fast=args.fast,
             memory_limit_gib=args.memory_limit,
+            sandboxed=not args.unsandboxed,
         )
-    except (TypeError, ValueError, OSError) as error:
+    except (TypeError, ValueError, OSError, SandboxUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))

@@ -13,6 +13,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from .words import _, status_word
+
 GLOB_CHARACTERS = set("*?[")
 # Seconds a grading process may take beyond the notebook's own time limit (kernel start, restarts).
 PROCESS_MARGIN_S = 120
@@ -79,9 +81,11 @@ def grade_one(path, instructor, options, timeout):
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
         return json.loads(done.stdout)
     except subprocess.TimeoutExpired:
-        reason = f"the grading process ran past {timeout:g} s and was stopped"
+        reason = _("the grading process ran past {timeout:g} s and was stopped").format(
+            timeout=timeout
+        )
     except ValueError:
-        reason = f"the grading process failed: {done.stderr.strip()[-300:]}"
+        reason = _("the grading process failed: {error}").format(error=done.stderr.strip()[-300:])
     return {"submission": str(path), "exercises": [], "score": 0, "max_score": None,
             "stopped": reason}  # fmt: skip
 
@@ -117,7 +121,11 @@ def _safe(student):
 
 
 def write_gradebook(reports, path):
-    """One CSV row per student: points per exercise, total, maximum, and any tampering or stop."""
+    """One CSV row per student: points per exercise, total, maximum, and any tampering or stop.
+
+    The column names are English for the programs that read them; the notes are in the language
+    being spoken (classroom.words.speaking), for the instructor.
+    """
     exercises = []
     for report in reports.values():
         exercises += [e["grade_id"] for e in report["exercises"] if e["grade_id"] not in exercises]
@@ -126,7 +134,7 @@ def write_gradebook(reports, path):
         writer.writerow(["student", *exercises, "total", "max", "notes"])
         for student, report in sorted(reports.items()):
             points = {e["grade_id"]: e for e in report["exercises"]}
-            notes = [f"{e['grade_id']} {e['status']}" for e in report["exercises"]
+            notes = [f"{e['grade_id']} {status_word(e['status'])}" for e in report["exercises"]
                      if e["status"] in ("tampered", "not run")]  # fmt: skip
             if report.get("stopped"):
                 notes.append(report["stopped"])

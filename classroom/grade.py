@@ -13,14 +13,12 @@ left are not run.
 """
 
 import math
-from dataclasses import asdict, dataclass, field
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from time import monotonic
 
-import ipykernel.kernelspec
 import nbformat
-from jupyter_client import AsyncKernelManager
-from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell
@@ -28,7 +26,10 @@ from nbformat.v4 import new_code_cell
 from .depends import cells_needed_by_exercises, names_bound_and_read
 from .guard import changes, guard_source, read_fingerprint
 from .release import BEGIN_HIDDEN_TESTS, ClearSolutions, grade_id, nbgrader_flag
-from .workspace import workspace
+from .report import ExerciseResult, Report
+from .sandbox import Limits, Sandbox, SandboxUnavailable, kernel_manager, why_unavailable
+from .words import _, notebook_language, speaking
+from .workspace import DATA_ENV_VAR, workspace
 
 TIMEOUT_ENAME = "TimeoutError"
 SKIP_TAG = "skip-execution"  # nbclient's tag for cells it must not run
@@ -36,47 +37,6 @@ GUARD_KEY = "classroom_guard"  # cell metadata of the guard cells the grader ins
 # Extra address space a kernel may take beyond what it holds at start, so a runaway solution meets
 # MemoryError in its own cell instead of the machine's OOM killer.
 DEFAULT_MEMORY_LIMIT_GIB = 4
-
-
-@dataclass
-class ExerciseResult:
-    """The outcome of one check cell.
-
-    ``status`` is "passed", "failed", "tampered" or "not run"; ``tampering`` names what student
-    code changed (empty unless tampered).
-    """
-
-    grade_id: str
-    points: float
-    max_points: float
-    status: str
-    message: str
-    tampering: list = field(default_factory=list)
-
-
-@dataclass
-class Report:
-    """The grade of one submission: per-check results and the totals."""
-
-    submission: str
-    instructor: str
-    exercises: list
-    missing_solutions: list
-    stopped: str  # why the run stopped early ("" when every cell ran)
-    duplicate_solutions: list = field(default_factory=list)
-    kernel_restarts: int = 0
-
-    @property
-    def score(self):
-        return sum(result.points for result in self.exercises)
-
-    @property
-    def max_score(self):
-        return sum(result.max_points for result in self.exercises)
-
-    def to_dict(self):
-        """A JSON-ready dict of the report, totals included."""
-        return {**asdict(self), "score": self.score, "max_score": self.max_score}
 
 
 def _read(path, argument):
@@ -146,18 +106,6 @@ def holds_student_code(cell):
     So do guard cells, which are quick unless student code broke the kernel.
     """
     return nbgrader_flag(cell, "solution") or is_check_cell(cell) or GUARD_KEY in cell.metadata
-
-
-class _CurrentPythonSpecs(KernelSpecManager):
-    """Every kernel name maps to ipykernel in the Python running the grader.
-
-    This is what nbval's --nbval-current-env does.
-    """
-
-    def get_kernel_spec(self, kernel_name):
-        return self.kernel_spec_class(
-            resource_dir=ipykernel.kernelspec.RESOURCES, **ipykernel.kernelspec.get_kernel_dict()
-        )
 
 
 def check_owners(nb):
@@ -251,15 +199,15 @@ class GradingClient(NotebookClient):
     as a TimeoutError. ``current_index`` is the cell running (or last run), to blame a dead kernel.
     """
 
-    def __init__(self, nb, deadline, cell_timeout, **kwargs):
+    def __init__(self, nb, deadline, cell_timeout, sandbox=None, **kwargs):
         super().__init__(
             nb,
-            km=AsyncKernelManager(kernel_spec_manager=_CurrentPythonSpecs(), kernel_name="python3"),
+            km=kernel_manager(sandbox),
             allow_errors=True,
             interrupt_on_timeout=True,
             error_on_timeout={
                 "ename": TIMEOUT_ENAME,
-                "evalue": "the cell ran past its time limit",
+                "evalue": _("the cell ran past its time limit"),
                 "traceback": [],
             },
             on_cell_executed=self._record_reply,
@@ -292,15 +240,17 @@ class _Run:
     died_at: int = None  # the cell index the kernel died in, if it did
 
 
-def run(nb, cwd, timeout, cell_timeout, env=None):
+def run(nb, cwd, timeout, cell_timeout, env=None, sandbox=None):
     """Execute ``nb`` in place in folder ``cwd`` with environment ``env``; returns a _Run.
 
-    Cells tagged ``skip-execution`` are skipped.
+    The kernel runs in ``sandbox`` (classroom.sandbox.Sandbox) unless it is None. Cells tagged
+    ``skip-execution`` are skipped.
     """
     client = GradingClient(
         nb,
         deadline=monotonic() + timeout,
         cell_timeout=cell_timeout,
+        sandbox=sandbox,
         skip_cells_with_tag=SKIP_TAG,
         resources={"metadata": {"path": str(cwd)}},
         shutdown_kernel="immediate",
@@ -308,9 +258,10 @@ def run(nb, cwd, timeout, cell_timeout, env=None):
     try:
         client.execute(**({"env": env} if env is not None else {}))
     except _OutOfTime:
-        return _Run(client.replies, f"the notebook time limit of {timeout:g} s passed")
+        stopped = _("the notebook time limit of {timeout:g} s passed").format(timeout=timeout)
+        return _Run(client.replies, stopped)
     except DeadKernelError:
-        return _Run(client.replies, "the kernel died", client.current_index)
+        return _Run(client.replies, _("the kernel died"), client.current_index)
     return _Run(client.replies, "")
 
 
@@ -359,15 +310,10 @@ def _guard_findings(nb, replies):
             continue
         after = read_fingerprint(cell.outputs, meta["nonce"])
         if after is None:
-            findings.append(
-                (
-                    meta["exercise"],
-                    [
-                        "the guard cell printed no fingerprint: cell execution or "
-                        "sys.stdout was replaced"
-                    ],
-                )
+            silent = _(
+                "the guard cell printed no fingerprint: cell execution or sys.stdout was replaced"
             )
+            findings.append((meta["exercise"], [silent]))
         elif before is not None and student_ran:
             changed = changes(before, after, user_too=solution_ran)
             if changed:
@@ -395,8 +341,7 @@ def exercise_results(nb, replies, stopped):
             continue
         name, max_points = grade_id(cell), cell.metadata.nbgrader.get("points", 0)
         if first is not None and order.index(name) >= order.index(first[0]):
-            where = "" if name == first[0] else f" while grading {first[0]}"
-            message = f"student code changed{where}: " + "; ".join(first[1][:5])
+            message = _tampering_message(name, first)
             results[name] = ExerciseResult(name, 0, max_points, "tampered", message, first[1])
         elif reply.get("status") == "ok":
             results[name] = ExerciseResult(name, max_points, max_points, "passed", "")
@@ -406,6 +351,17 @@ def exercise_results(nb, replies, stopped):
     return results
 
 
+def _tampering_message(name, first):
+    """What a tampered check's result says: what changed, and in which exercise if another."""
+    found_in, changed = first
+    what = "; ".join(changed[:5])
+    if name == found_in:
+        return _("student code changed: {changes}").format(changes=what)
+    return _("student code changed while grading {exercise}: {changes}").format(
+        exercise=found_in, changes=what
+    )
+
+
 def _solution_error(nb, replies, check_name):
     """`` (the solution cell raised …)`` when the solution of ``check_name`` failed, else ""."""
     owners = check_owners(nb)
@@ -413,7 +369,7 @@ def _solution_error(nb, replies, check_name):
         reply = replies.get(index) or {}
         if owners.get(index) == check_name and nbgrader_flag(cell, "solution"):
             if reply.get("status") == "error":
-                return f" (the solution cell raised {_error_message(reply)})"
+                return _(" (the solution cell raised {error})").format(error=_error_message(reply))
     return ""
 
 
@@ -430,7 +386,7 @@ def _death_result(nb, died_at):
     if owner is None:
         return None
     check = next(c for c in nb.cells if is_check_cell(c) and grade_id(c) == owner)
-    message = "the kernel died (exit, os._exit, a signal or out of memory); it was restarted"
+    message = _("the kernel died (exit, os._exit, a signal or out of memory); it was restarted")
     return ExerciseResult(owner, 0, check.metadata.nbgrader.get("points", 0), "failed", message)
 
 
@@ -443,10 +399,12 @@ def check_notebook(
     env=None,
     watch=None,
     memory_limit_gib=DEFAULT_MEMORY_LIMIT_GIB,
+    sandbox=None,
 ):
     """Grade the assembled notebook ``nb``; returns ``(exercise_results, why_stopped, restarts)``.
 
-    ``nb`` runs with guard cells (see classroom.guard) in folder ``cwd``. When the kernel dies in an
+    ``nb`` runs with guard cells (see classroom.guard) in folder ``cwd``, its kernel in ``sandbox``
+    unless it is None. When the kernel dies in an
     exercise, that exercise fails and a fresh kernel reruns what the later ones need (lesson cells
     and passed solutions) and goes on. ``watch``: ``{check grade_id: names}`` from
     ``check_watch_names`` (by default those of ``nb`` itself).
@@ -456,7 +414,8 @@ def check_notebook(
     settled, restarts = {}, 0
     while True:
         attempt = _attempt(guarded, settled, fast)
-        outcome = run(attempt, cwd, max(deadline - monotonic(), 1e-3), cell_timeout, env)
+        left = max(deadline - monotonic(), 1e-3)
+        outcome = run(attempt, cwd, left, cell_timeout, env, sandbox)
         for name, result in exercise_results(attempt, outcome.replies, outcome.stopped).items():
             settled.setdefault(name, result)
         death = _death_result(attempt, outcome.died_at) if outcome.died_at is not None else None
@@ -469,7 +428,7 @@ def check_notebook(
     for cell in guarded.cells:
         if is_check_cell(cell):
             points = cell.metadata.nbgrader.get("points", 0)
-            not_run = ExerciseResult(grade_id(cell), 0, points, "not run", stopped or "not run")
+            not_run = ExerciseResult(grade_id(cell), 0, points, "not run", stopped or _("not run"))
             results.append(settled.get(grade_id(cell), not_run))
     return results, stopped, restarts
 
@@ -494,6 +453,14 @@ def _check_instructor(instructor, instructor_path):
         )
 
 
+def _sandbox(root, env, timeout):
+    """The sandbox of a kernel in workspace ``root``: the data it reads, CPU time for the run."""
+    data = [env[DATA_ENV_VAR]] if DATA_ENV_VAR in env else []
+    # CPU seconds every core could spend in the time limit: it stops only what the limit misses.
+    cpu_seconds = math.ceil(timeout) * (os.cpu_count() or 1) + 60
+    return Sandbox(root, tuple(data), Limits(cpu_seconds=cpu_seconds))
+
+
 def grade(
     submission_path,
     instructor_path,
@@ -501,56 +468,41 @@ def grade(
     cell_timeout=120,
     fast=False,
     memory_limit_gib=DEFAULT_MEMORY_LIMIT_GIB,
+    sandboxed=True,
 ):
     """Grade the notebook at ``submission_path`` with the hidden tests of ``instructor_path``.
 
     Returns a Report. ``timeout``: seconds for the whole notebook; ``cell_timeout``: seconds for
     each solution or check cell; ``fast``: run only the lesson cells the exercises need;
     ``memory_limit_gib``: extra address space the kernel may take. The kernel runs in a fresh
-    working folder (classroom.workspace) that holds no instructor notebook.
+    working folder (classroom.workspace) that holds no instructor notebook, inside an OS sandbox
+    (classroom.sandbox) unless ``sandboxed`` is False; SandboxUnavailable says why there is none.
     """
+    if sandboxed and (why := why_unavailable()):
+        raise SandboxUnavailable(why)
     _check_positive("timeout", timeout)
     _check_positive("cell_timeout", cell_timeout)
     _check_positive("memory_limit_gib", memory_limit_gib)
     submission = _read(submission_path, "submission_path")
     instructor = _read(instructor_path, "instructor_path")
     _check_instructor(instructor, instructor_path)
+    language = notebook_language(instructor, instructor_path)
     nb, missing = assemble(submission, instructor)
     duplicates = duplicated_solutions(submission)
-    with workspace() as (cwd, env):
+    with speaking(language), workspace(language, sandboxed) as (cwd, env):
+        sandbox = _sandbox(cwd.parent, env, timeout) if sandboxed else None
         results, stopped, restarts = check_notebook(
             nb, cwd, timeout, cell_timeout, fast, env, check_watch_names(instructor),
-            memory_limit_gib,
+            memory_limit_gib, sandbox,
         )  # fmt: skip
-    for result in results:
-        if result.grade_id.removesuffix("-check") in duplicates and result.status != "tampered":
-            result.message = (
-                f"the submission has several solution cells with grade_id "
-                f"{result.grade_id.removesuffix('-check')!r}: keep exactly one"
-            )
+        for result in results:
+            solution = result.grade_id.removesuffix("-check")
+            if solution in duplicates and result.status != "tampered":
+                result.message = _(
+                    "the submission has several solution cells with grade_id {grade_id!r}: "
+                    "keep exactly one"
+                ).format(grade_id=solution)
     report = Report(str(submission_path), str(instructor_path), results, missing, stopped)
     report.duplicate_solutions, report.kernel_restarts = duplicates, restarts
+    report.language = language
     return report
-
-
-def format_report(report):
-    """The report as a plain-text table: one row per check cell, then the total."""
-    rows = [
-        (r.grade_id, f"{r.points:g}/{r.max_points:g}", r.status, r.message)
-        for r in report.exercises
-    ]
-    header = ("exercise", "points", "result", "details")
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(3)]
-    lines = [f"Grading {report.submission} against {report.instructor}"]
-    for row in [header, *rows]:
-        lines.append(
-            "  ".join(str(value).ljust(width) for value, width in zip(row, widths)) + "  " + row[3]
-        )
-    lines.append(f"Total: {report.score:g}/{report.max_score:g}")
-    if report.missing_solutions:
-        lines.append(
-            f"Solution cells missing from the submission: {', '.join(report.missing_solutions)}"
-        )
-    if report.stopped:
-        lines.append(f"Stopped early: {report.stopped}")
-    return "\n".join(line.rstrip() for line in lines)

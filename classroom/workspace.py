@@ -5,7 +5,8 @@ the lessons' ``import helpers`` and ``helpers.REPO_ROOT / …`` find copies of t
 (``helpers.py``, ``convlab/``, ``figures/``) through ``PYTHONPATH``, and the lesson data in
 ``notebooks/results/``. No notebook is copied: a student cell that lists or reads the folder finds
 no instructor notebook and no hidden test. Fashion-MNIST is read where it already lies, through
-$FASHION_MNIST_ROOT.
+$FASHION_MNIST_ROOT. The kernel speaks the edition's language ($CONVLAB_LANGUAGE), so a Chinese
+submission's errors and check messages are Chinese.
 """
 
 import os
@@ -13,6 +14,10 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+
+from convlab.language import LANGUAGE_ENV_VAR
+
+from .sandbox import hand_over
 
 REPO = Path(__file__).resolve().parents[1]
 COPIED = ("helpers.py", "convlab", "figures", "notebooks/results")
@@ -27,12 +32,26 @@ def _copy(source, target):
         shutil.copy2(source, target)
 
 
-def kernel_environment(root):
-    """The environment for a kernel working in workspace ``root``.
+# What a sandboxed kernel keeps of the grader's environment: nothing that names the grader's files.
+KEPT_IN_SANDBOX = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
-    ``root`` comes first on PYTHONPATH, so its ``helpers`` wins over an installed one.
+
+def kernel_environment(root, language="en", sandboxed=False):
+    """The environment for a kernel working in workspace ``root`` that speaks ``language``.
+
+    ``root`` comes first on PYTHONPATH, so its ``helpers`` wins over an installed one. A sandboxed
+    kernel gets a few of the grader's variables only, and its home in the workspace.
     """
-    env = dict(os.environ)
+    if sandboxed:
+        home = root / "home"
+        home.mkdir(exist_ok=True)
+        env = {name: os.environ[name] for name in KEPT_IN_SANDBOX if name in os.environ}
+        env |= {"HOME": str(home), "IPYTHONDIR": str(home / ".ipython"), "TMPDIR": "/tmp"}
+        if DATA_ENV_VAR in os.environ:
+            env[DATA_ENV_VAR] = os.environ[DATA_ENV_VAR]
+    else:
+        env = dict(os.environ)
+    env[LANGUAGE_ENV_VAR] = language
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH", "")]))
     if DATA_ENV_VAR not in env and (REPO / "data" / "FashionMNIST").is_dir():
         env[DATA_ENV_VAR] = str(REPO / "data")
@@ -40,11 +59,15 @@ def kernel_environment(root):
 
 
 @contextmanager
-def workspace():
-    """Yield ``(working_folder, environment)`` for one kernel; the folder is deleted afterwards."""
+def workspace(language="en", sandboxed=False):
+    """Yield ``(working_folder, environment)`` for one kernel speaking ``language``, sandboxed or
+    not; the folder is deleted afterwards (with whatever the kernel wrote there)."""
     with tempfile.TemporaryDirectory(prefix="classroom-") as folder:
         root = Path(folder)
         for name in COPIED:
             _copy(REPO / name, root / name)
         (root / "notebooks").mkdir(exist_ok=True)
-        yield root / "notebooks", kernel_environment(root)
+        env = kernel_environment(root, language, sandboxed)
+        if sandboxed:
+            hand_over(root)
+        yield root / "notebooks", env

@@ -11,9 +11,11 @@ not train LeNet for each submission; nbval executes every notebook in full elsew
 hanging-submission test runs notebook 01 in full.
 """
 
+import io
 import json
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 from time import monotonic
 
@@ -106,6 +108,13 @@ def run_cli(*args):
         text=True,
         timeout=900,
     )
+
+
+def code_without_text(source):
+    """The tokens of ``source`` with the text of its string literals and comments left out."""
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    text = (tokenize.STRING, tokenize.COMMENT)
+    return [(token.type, "" if token.type in text else token.string) for token in tokens]
 
 
 def region_lines(nb, begin, end):
@@ -296,6 +305,25 @@ def test_grade_cli_scores_a_partly_wrong_submission_and_reports_json(tmp_path):
     assert run_cli("grade", tmp_path / "missing.ipynb", "--instructor", instructor).returncode == 2
 
 
+def test_a_chinese_edition_is_graded_in_chinese(tmp_path):
+    """A Chinese instructor notebook: the kernel starts in Chinese, the report speaks Chinese."""
+    instructor = fixture_notebook()
+    instructor.metadata["translation"] = {"language": "zh-CN"}  # as make zh writes it
+    instructor.cells[4].source = (
+        "from convlab.language import edition_language\nassert edition_language() == 'zh'\n"
+        + instructor.cells[4].source
+    )
+    instructor = write(instructor, tmp_path / "instructor.ipynb")
+    submission = with_solutions(student_version(read(instructor)), read(instructor), {"ex1"})
+    submission = write(submission, tmp_path / "sub.ipynb")
+    text = run_cli("grade", submission, "--instructor", instructor, "--fast")
+    assert text.returncode == 1, text.stderr
+    assert "总分：1/3" in text.stdout and "通过" in text.stdout and "未通过" in text.stdout, (
+        text.stdout
+    )
+    assert "Total" not in text.stdout and "passed" not in text.stdout
+
+
 def test_grade_refuses_a_student_version_as_the_instructor_notebook(tmp_path):
     student = write(student_version(fixture_notebook()), tmp_path / "student.ipynb")
     with pytest.raises(ValueError, match="no hidden tests"):
@@ -456,10 +484,11 @@ def test_one_solved_one_wrong_scores_exactly_the_solved_exercise(
 
 @pytest.mark.parametrize("name", NOTEBOOK_NAMES)
 def test_chinese_student_version_has_the_english_code_and_chinese_tasks(name, student_dirs):
-    """Both editions hand out the same code to fill in and check; only the text differs."""
+    """Both editions hand out the same code to fill in and check; only the text differs (the
+    Chinese code cells translate their string literals and comments)."""
     english, chinese = (read(student_dirs[e] / f"{name}.ipynb") for e in ("en", "zh"))
-    assert [c.source for c in english.cells if c.cell_type == "code"] == [
-        c.source for c in chinese.cells if c.cell_type == "code"
+    assert [code_without_text(c.source) for c in english.cells if c.cell_type == "code"] == [
+        code_without_text(c.source) for c in chinese.cells if c.cell_type == "code"
     ]
     assert [grade_id(c) for c in english.cells] == [grade_id(c) for c in chinese.cells]
     tasks = [c.source for c in chinese.cells if c.cell_type == "markdown" and "练习" in c.source]

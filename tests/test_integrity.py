@@ -10,6 +10,7 @@ keep their points.
 
 import csv
 import json
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -73,6 +74,58 @@ def body(code):
     """``code`` indented as a function body."""
     return "\n".join("    " + line if line else "" for line in code.split("\n"))
 
+
+# The instructor notebook or a submission through another process's command line or folder, or
+# another kernel's connection file.
+READS_GRADER_SECRETS = """import glob, os
+
+def _notebooks(words):
+    return [w for w in words if w.endswith('.ipynb') and os.path.isfile(w)]
+
+seen = []
+for proc in glob.glob('/proc/[0-9]*'):
+    try:
+        seen += _notebooks(open(proc + '/cmdline', 'rb').read().decode().split('\\0'))
+        cwd = os.readlink(proc + '/cwd')
+        seen += _notebooks([os.path.join(cwd, name) for name in os.listdir(cwd)])
+    except OSError:
+        pass
+own = os.path.dirname(os.getcwd())
+seen += [path for path in glob.glob('/tmp/classroom-*/kernel/*.json')
+         + glob.glob(os.path.expanduser('~/.local/share/jupyter/runtime/kernel-*.json'))
+         if not path.startswith(own)]
+assert seen, 'no instructor notebook, submission or other kernel in sight'
+"""
+
+# Left for the students graded after: a startup file, a sitecustomize, a daemon writing into
+# their workspaces. Each only sets a marker that the "honest-probe" submission looks for.
+MARKER = "CLASSROOM_ATTACK_REACHED"
+DAEMON = """import glob, time
+for _ in range(120):
+    for helpers in glob.glob('/tmp/classroom-*/helpers.py'):
+        try:
+            open(helpers, 'a').write(PAYLOAD)
+        except OSError:
+            pass
+    time.sleep(0.5)  # MARKER-daemon
+"""
+REACHES_LATER_STUDENTS = """import os, site, subprocess, sys
+
+payload = 'import builtins\\nbuiltins.MARKER = True\\n'
+places = [os.path.expanduser('~/.ipython/profile_default/startup/00-x.py'),
+          '/root/.ipython/profile_default/startup/00-x.py',
+          *(os.path.join(p, 'sitecustomize.py') for p in site.getsitepackages()),
+          os.path.join(site.getusersitepackages(), 'usercustomize.py')]
+for place in places:
+    try:
+        os.makedirs(os.path.dirname(place), exist_ok=True)
+        with open(place, 'a') as handle:
+            handle.write(payload)
+    except OSError:
+        pass
+subprocess.Popen([sys.executable, '-c', DAEMON.replace('PAYLOAD', repr(payload))],
+                 start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+""".replace("DAEMON", repr(DAEMON)).replace("MARKER", MARKER)
 
 # technique → (source of the student's exercise-1 solution cell, expected status of ex1)
 CHEATS = {
@@ -191,6 +244,28 @@ CHEATS = {
         "failed",
     ),
     "duplicate-grade-id": (None, "failed"),  # two ex1 cells: built below
+    # What the OS sandbox stops: each asserts that its escape worked before answering right.
+    "reads-grader-secrets": (READS_GRADER_SECRETS + EX1.format(EX1_ANSWER), "failed"),
+    "opens-network-socket": (
+        "import socket\n\n"
+        "listening = [int(line.split()[1].split(':')[1], 16) for line in open('/proc/net/tcp')\n"
+        "             if line.split()[3] == '0A']\n"
+        "socket.create_connection(('127.0.0.1', listening[0]), timeout=2).close()\n"
+        + EX1.format(EX1_ANSWER),
+        "failed",
+    ),
+    "fork-bomb-and-huge-file": (
+        "import os, time\n\n"
+        "with open('huge.bin', 'wb') as huge:\n"
+        "    huge.seek(2**31)\n"
+        "    huge.write(b'x')\n"
+        "for _ in range(2000):\n"
+        "    if os.fork() == 0:\n"
+        "        time.sleep(20)\n"
+        "        os._exit(0)\n" + EX1.format(EX1_ANSWER),
+        "failed",
+    ),
+    "reaches-later-students": (REACHES_LATER_STUDENTS + EX1.format(WRONG), "failed"),
 }
 
 HONEST = {
@@ -200,6 +275,11 @@ HONEST = {
         "import math\nimport numpy as np\nfrom torch.nn import functional\n\n\n"
         "def _windows(X, K):\n    return functional.conv2d(X[None, None], K[None, None])\n\n\n"
         + EX1.format("    return _windows(X, K)[0, 0] * math.cos(0.0) + float(np.zeros(1)[0])"),
+        [1, 1],
+    ),
+    # Graded after every cheat: full marks only if nothing a cheat left behind reached it.
+    "probe": (
+        f"import builtins\n\nassert not hasattr(builtins, {MARKER!r})\n" + EX1.format(EX1_ANSWER),
         [1, 1],
     ),
 }
@@ -289,6 +369,16 @@ def test_duplicated_solution_cells_get_a_named_result(graded):
     report = reports["cheat-duplicate-grade-id"]
     assert report["duplicate_solutions"] == ["ex1"]
     assert "several solution cells with grade_id 'ex1'" in report["exercises"][0]["message"]
+
+
+def test_nothing_a_submission_started_outlives_its_grading(graded):
+    left = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            left += [cmdline.parent.name] if MARKER.encode() in cmdline.read_bytes() else []
+        except OSError:
+            pass
+    assert not left, f"processes of a graded submission still run: {left}"
 
 
 @pytest.mark.parametrize("name", HONEST)

@@ -1,0 +1,72 @@
+"""What the grader's OS sandbox costs per submission: a kernel's start with and without bubblewrap.
+
+    .venv/bin/python benchmarks/sandbox_start.py --starts 10
+
+Each start is a fresh grading workspace (classroom.workspace) and kernel manager
+(classroom.sandbox), timed from launch until the kernel answers a cell that imports torch and
+helpers, as a lesson's first cell does; the kernel is then shut down. The two kinds take turns, so
+a busy machine slows both alike. Prints the median and 95th percentile of each, in seconds.
+"""
+
+import argparse
+import statistics
+import sys
+from pathlib import Path
+from time import perf_counter
+
+from jupyter_client.blocking import BlockingKernelClient
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from classroom.sandbox import Sandbox, kernel_manager  # noqa: E402
+from classroom.workspace import workspace  # noqa: E402
+
+FIRST_CELL = "import torch\nimport helpers"
+
+
+def one_start(sandboxed):
+    """Seconds from launching a kernel to its answer to FIRST_CELL."""
+    with workspace("en", sandboxed) as (cwd, env):
+        manager = kernel_manager(Sandbox(cwd.parent) if sandboxed else None)
+        start = perf_counter()
+        manager.start_kernel(env=env, cwd=str(cwd))
+        client = BlockingKernelClient()
+        client.load_connection_info(manager.get_connection_info())
+        client.start_channels()
+        try:
+            reply = client.execute_interactive(FIRST_CELL, timeout=120)
+            seconds = perf_counter() - start
+        finally:
+            client.stop_channels()
+            manager.shutdown_kernel(now=True)
+    if reply["content"]["status"] != "ok":
+        raise RuntimeError(f"the first cell failed: {reply['content']}")
+    return seconds
+
+
+def percentile(values, fraction):
+    """The ``fraction`` quantile of ``values``, by linear interpolation."""
+    ordered = sorted(values)
+    position = fraction * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--starts", type=int, default=10, help="starts of each kind (default 10)")
+    args = parser.parse_args(argv)
+    times = {"plain": [], "bwrap": []}
+    for _ in range(args.starts):
+        times["plain"].append(one_start(False))
+        times["bwrap"].append(one_start(True))
+    for kind, values in times.items():
+        print(
+            f"{kind}: median {statistics.median(values):.2f} s, "
+            f"p95 {percentile(values, 0.95):.2f} s over {len(values)} starts"
+        )
+
+
+if __name__ == "__main__":
+    main()
