@@ -1,5 +1,9 @@
 """Draw the lesson figures into figures/ (`make figures`, or `python figures/make_figures.py`).
 
+Each figure is drawn once in English, into figures/, and once in Chinese, into figures/zh/ (the
+Chinese edition's lessons link those): its words are marked ``_("…")`` and translated through the
+series' language layer (``locale/zh/LC_MESSAGES/convlab.po``, which `make zh` updates).
+
 Every number in a figure is computed by the project's own helpers (or by PyTorch, for the LeNet
 shapes), so a figure cannot disagree with the lesson that links it. This script is the only thing
 that writes into figures/: notebooks show their computed pictures inline and never write tracked
@@ -8,6 +12,8 @@ files. ``ALT_TEXT`` holds each figure's alt text, for the lessons' markdown imag
 every figure and compares it with the committed PNG).
 """
 
+import re
+from contextlib import contextmanager
 from pathlib import Path
 
 import matplotlib
@@ -16,16 +22,20 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import torch
 from matplotlib.patches import FancyBboxPatch, Rectangle
+from matplotlib.text import Text
 
 import helpers
+from convlab.language import LANGUAGES, _, language, set_language
 from convlab.plotting import WINDOW_COLOURS, draw_matrix, write_values
 from convlab.reference import torch_corr2d
 
 FIGURES = Path(__file__).resolve().parent
+FOLDERS = {"en": Path("."), "zh": Path("zh")}  # each language's figures, inside figures/
 DPI = 150
 HEADING = dict(ha="center", va="bottom", fontsize=13, weight="bold", linespacing=1.3)
 SIDE_LABEL = dict(ha="center", va="center", fontsize=11.5, color="#333")
 PADDING_FILL, PADDING_TEXT = "#e4e4e4", "#808080"  # zero padding: grey cells, grey zeros
+CHINESE = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 ALT_TEXT = {
     "cross_correlation.png": (
@@ -143,11 +153,11 @@ def cross_correlation_figure():
     K = torch.tensor([[1.0, 2], [3, 4]])
     Y = helpers.corr2d(X, K)
     fig, ax = new_canvas(13, 5.2)
-    draw_matrix(ax, X, 0, 1, "Input X", highlight=(0, 0, 2, 2))
+    draw_matrix(ax, X, 0, 1, _("Input X"), highlight=(0, 0, 2, 2))
     draw_symbol(ax, 3.9, 2.5, "⋆")
-    draw_matrix(ax, K, 4.8, 1.5, "Kernel K", highlight=(0, 0, 2, 2))
+    draw_matrix(ax, K, 4.8, 1.5, _("Kernel K"), highlight=(0, 0, 2, 2))
     draw_symbol(ax, 7.7, 2.5, "=")
-    draw_matrix(ax, Y, 8.6, 1.5, "Output Y", highlight=(0, 0, 1, 1))
+    draw_matrix(ax, Y, 8.6, 1.5, _("Output Y"), highlight=(0, 0, 1, 1))
     sum_line = f"{products(X[:2, :2], K)} = {Y[0, 0].item():g}"
     caption(ax, 6.3, 4.7, sum_line, fontsize=14)
     return fig, [sum_line, matrix_text(Y)]
@@ -160,19 +170,20 @@ def multichannel_figure():
     Y = helpers.corr2d_multi_in(X, K)
     fig, ax = new_canvas(13, 9.5)
     for channel, y0 in enumerate((1, 5.5)):
-        draw_matrix(ax, X[channel], 0, y0, f"Input channel {channel}", highlight=(0, 0, 2, 2))
+        title = _("Input channel {channel}").format(channel=channel)
+        draw_matrix(ax, X[channel], 0, y0, title, highlight=(0, 0, 2, 2))
         draw_symbol(ax, 3.9, y0 + 1.5, "⋆")
         draw_matrix(
             ax,
             K[channel],
             4.8,
             y0 + 0.5,
-            f"Kernel channel {channel}",
+            _("Kernel channel {channel}").format(channel=channel),
             highlight=(0, 0, 2, 2),
         )
     draw_symbol(ax, 5.8, 4.9, "+")
     draw_symbol(ax, 8.0, 4.9, "=")
-    draw_matrix(ax, Y, 9.0, 3.9, "Output", highlight=(0, 0, 1, 1))
+    draw_matrix(ax, Y, 9.0, 3.9, _("Output"), highlight=(0, 0, 1, 1))
     sums = " + ".join(f"({products(X[c, :2, :2], K[c])})" for c in range(2))
     sum_line = f"{sums} = {Y[0, 0].item():g}"
     caption(ax, 6.5, 9.3, sum_line, fontsize=11.5)
@@ -184,8 +195,8 @@ def max_pooling_figure():
     X = torch.tensor([[1.0, 3, 2, 1], [4, 6, 5, 0], [7, 2, 9, 8], [3, 1, 4, 6]])
     Y = helpers.pool2d(X, 2)
     fig, ax = new_canvas(9.5, 5.6)
-    draw_matrix(ax, X, 0, 1, "Input 4×4")
-    draw_matrix(ax, Y, 6.5, 2, "2×2 max pooling")
+    draw_matrix(ax, X, 0, 1, _("Input {shape}").format(shape="4×4"))
+    draw_matrix(ax, Y, 6.5, 2, _("{size} max pooling").format(size="2×2"))
     for colour, (r, c) in zip(WINDOW_COLOURS, [(0, 0), (0, 2), (2, 0), (2, 2)]):
         ax.add_patch(
             Rectangle((c, 1 + r), 2, 2, facecolor=colour, alpha=0.22, edgecolor=colour, lw=3)
@@ -205,7 +216,7 @@ def max_pooling_figure():
     ax.text(
         4.75,
         5.45,
-        "each output is the largest value in its window (stride 2: windows do not overlap)",
+        _("each output is the largest value in its window (stride 2: windows do not overlap)"),
         ha="center",
         fontsize=10.5,
     )
@@ -224,20 +235,27 @@ def padding_example():
     return X, K, torch.nn.functional.pad(X, (1, 1, 1, 1))
 
 
+def padded_title(shape, padded):
+    """'Input 3×3, padded to 5×5', in the current language."""
+    return _("Input {shape}, padded to {padded}").format(shape=shape, padded=padded)
+
+
 def padding_figure():
     """d2l Fig. 7.3.1: one ring of zeros around a 3×3 input makes the output 4×4, not 2×2."""
     X, K, X_padded = padding_example()
     Y = torch_corr2d(X, K, padding=1)
     assert torch.equal(Y, helpers.corr2d(X_padded, K))
     fig, ax = new_canvas(14.6, 7.2)
-    draw_padded(ax, X_padded, 1, 0, 1, "Input 3×3, padded to 5×5")
+    draw_padded(ax, X_padded, 1, 0, 1, padded_title("3×3", "5×5"))
     shade(ax, 0, 1, 2, 2, WINDOW_COLOURS[0])
     draw_symbol(ax, 5.9, 3.5, "⋆")
-    draw_matrix(ax, K, 6.8, 2.5, "Kernel 2×2", highlight=(0, 0, 2, 2))
+    draw_matrix(ax, K, 6.8, 2.5, _("Kernel {shape}").format(shape="2×2"), highlight=(0, 0, 2, 2))
     draw_symbol(ax, 9.7, 3.5, "=")
-    draw_matrix(ax, Y, 10.6, 1.5, "Output 4×4", highlight=(0, 0, 1, 1))
+    draw_matrix(ax, Y, 10.6, 1.5, _("Output {shape}").format(shape="4×4"), highlight=(0, 0, 1, 1))
     sum_line = f"{products(X_padded[:2, :2], K)} = {Y[0, 0].item():g}"
-    ax.text(2.5, 6.6, "grey: padding (zeros)", ha="center", va="center", fontsize=12, color="#555")
+    ax.text(
+        2.5, 6.6, _("grey: padding (zeros)"), ha="center", va="center", fontsize=12, color="#555"
+    )
     ax.text(9.6, 6.6, sum_line, ha="center", va="center", fontsize=14, color=WINDOW_COLOURS[0])
     return fig, ["3×3", "5×5", "4×4", sum_line]
 
@@ -249,11 +267,12 @@ def stride_figure():
     Y = torch_corr2d(X, K, padding=1, stride=stride)
     assert torch.equal(Y, helpers.corr2d(X_padded, K)[:: stride[0], :: stride[1]])
     fig, ax = new_canvas(14.6, 10.0)
-    draw_padded(ax, X_padded, 1, 0, 1, "Input 3×3, padded to 5×5")
+    draw_padded(ax, X_padded, 1, 0, 1, padded_title("3×3", "5×5"))
     draw_symbol(ax, 5.9, 3.5, "⋆")
-    draw_matrix(ax, K, 6.8, 2.5, "Kernel 2×2", highlight=(0, 0, 2, 2), colour="#777")
+    kernel_title = _("Kernel {shape}").format(shape="2×2")
+    draw_matrix(ax, K, 6.8, 2.5, kernel_title, highlight=(0, 0, 2, 2), colour="#777")
     draw_symbol(ax, 9.7, 3.5, "=")
-    draw_matrix(ax, Y, 10.6, 2.5, "Output 2×2")
+    draw_matrix(ax, Y, 10.6, 2.5, _("Output {shape}").format(shape="2×2"))
     windows = [(0, 0), (0, 1), (1, 0)]  # output positions: the first, one step right, one down
     sum_lines = []
     for colour, (i, j) in zip(WINDOW_COLOURS, windows):
@@ -263,13 +282,16 @@ def stride_figure():
         sum_lines.append(f"{products(X_padded[r : r + 2, c : c + 2], K)} = {Y[i, j].item():g}")
     arrow = dict(arrowstyle="->", lw=2, color="#333")
     ax.annotate("", xy=(stride[1] + 1, 6.4), xytext=(1, 6.4), arrowprops=arrow)
-    ax.text(2, 6.6, f"{stride[1]} across", ha="center", va="top", fontsize=12)
+    across = _("{step} across").format(step=stride[1])
+    ax.text(2, 6.6, across, ha="center", va="top", fontsize=12)
     ax.annotate("", xy=(-0.45, 2 + stride[0]), xytext=(-0.45, 2), arrowprops=arrow)
-    ax.text(-0.6, 3.5, f"{stride[0]} down", ha="right", va="center", fontsize=12)
+    ax.text(
+        -0.6, 3.5, _("{step} down").format(step=stride[0]), ha="right", va="center", fontsize=12
+    )
     ax.set_xlim(-2.4, 14.6)
-    labels = ("first window", "one step right", "one step down")
+    labels = (_("first window:"), _("one step right:"), _("one step down:"))
     for k, (colour, label, line) in enumerate(zip(WINDOW_COLOURS, labels, sum_lines)):
-        ax.text(0, 8.0 + 0.75 * k, f"{label}:", fontsize=13, color=colour, va="center")
+        ax.text(0, 8.0 + 0.75 * k, label, fontsize=13, color=colour, va="center")
         ax.text(4.4, 8.0 + 0.75 * k, line, fontsize=13, color=colour, va="center")
     return fig, ["5×5", f"{stride[0]} down and {stride[1]} across", matrix_text(Y), *sum_lines]
 
@@ -304,11 +326,12 @@ def multi_output_channels_figure():
     Y = helpers.corr2d_multi_in_out(X, K)
     c_o, c_i, k_h, k_w = K.shape
     fig, ax = new_canvas(16.2, 11.0)
-    ax.text(1.5, 0.1, f"input c_i×h×w\n= {shape_text(X)}", **HEADING)
-    ax.text(8.25, 0.1, f"kernel c_o×c_i×k_h×k_w\n= {shape_text(K)}", **HEADING)
-    ax.text(14.0, 0.1, f"output c_o×h′×w′\n= {shape_text(Y)}", **HEADING)
+    ax.text(1.5, 0.1, _("input c_i×h×w\n= {shape}").format(shape=shape_text(X)), **HEADING)
+    kernel = _("kernel c_o×c_i×k_h×k_w\n= {shape}").format(shape=shape_text(K))
+    ax.text(8.25, 0.1, kernel, **HEADING)
+    ax.text(14.0, 0.1, _("output c_o×h′×w′\n= {shape}").format(shape=shape_text(Y)), **HEADING)
     for c in range(c_i):
-        draw_matrix(ax, X[c], 0, 1.9 + 4.4 * c, f"channel {c}")
+        draw_matrix(ax, X[c], 0, 1.9 + 4.4 * c, _("channel {channel}").format(channel=c))
     for o, colour in zip(range(c_o), WINDOW_COLOURS):
         top = 0.9 + 3.25 * o
         ax.add_patch(
@@ -323,7 +346,8 @@ def multi_output_channels_figure():
                 lw=2,
             )
         )
-        ax.text(5.0, top + 0.9, f"kernel {o}", ha="left", va="center", fontsize=12, color=colour)
+        kernel = _("kernel {index}").format(index=o)
+        ax.text(5.0, top + 0.9, kernel, ha="left", va="center", fontsize=12, color=colour)
         for c in range(c_i):
             write_slice(ax, K[o, c], 6.95 + 2.5 * c, top + 0.4, f"[{o}, {c}]")
         ax.annotate(
@@ -338,11 +362,13 @@ def multi_output_channels_figure():
             text.set_fontsize(13)
         shade(ax, 13.0, top + 0.4, k_h, k_w, colour, alpha=0.15)
         ax.text(15.2, top + 1.4, f"{o}", ha="left", va="center", fontsize=13, color=colour)
-    terms = " + ".join(f"input[{c}] ⋆ kernel[o, {c}]" for c in range(c_i))
+    terms = " + ".join(_("input[{c}] ⋆ kernel[o, {c}]").format(c=c) for c in range(c_i))
     lines = [
-        f"output[o] = {terms}",
-        f"each of the c_o = {c_o} output channels has its own "
-        f"c_i×k_h×k_w = {c_i}×{k_h}×{k_w} kernel",
+        _("output[o] = {terms}").format(terms=terms),
+        _(
+            "each of the c_o = {c_o} output channels has its own "
+            "c_i×k_h×k_w = {c_i}×{k_h}×{k_w} kernel"
+        ).format(c_o=c_o, c_i=c_i, k_h=k_h, k_w=k_w),
     ]
     for k, line in enumerate(lines):
         ax.text(8.0, 10.75 + 0.6 * k, line, ha="center", va="center", fontsize=12.5)
@@ -374,22 +400,26 @@ def conv_1x1_figure():
     i, j = 1, 1  # the highlighted pixel
     pixel = "#ff7f0e"
     fig, ax = new_canvas(17.4, 12.6)
-    ax.text(1.5, 0.4, f"input {shape_text(X)}", **HEADING)
-    ax.text(8.6, 0.4, f"kernel {shape_text(K)}", **HEADING)
-    ax.text(15.5, 0.4, f"output {shape_text(Y)}", **HEADING)
+    ax.text(1.5, 0.4, _("input {shape}").format(shape=shape_text(X)), **HEADING)
+    ax.text(8.6, 0.4, _("kernel {shape}").format(shape=shape_text(K)), **HEADING)
+    ax.text(15.5, 0.4, _("output {shape}").format(shape=shape_text(Y)), **HEADING)
     inputs_top = [1.2 + 3.8 * c for c in range(c_i)]
     outputs_top = [2.5 + 4.4 * o for o in range(c_o)]
     for c, top in enumerate(inputs_top):
         draw_matrix(ax, X[c], 0, top, "")
-        ax.text(-0.3, top + 1.5, f"channel {c}", rotation=90, **SIDE_LABEL)
+        ax.text(
+            -0.3, top + 1.5, _("channel {channel}").format(channel=c), rotation=90, **SIDE_LABEL
+        )
         shade(ax, j, top + i, 1, 1, pixel, alpha=0.35)
     W = K.reshape(c_o, c_i)
     draw_matrix(ax, W, 7.1, 4.6, "")
-    ax.text(8.6, 4.4, "weights: rows = outputs,\ncolumns = inputs", ha="center", va="bottom",
+    ax.text(8.6, 4.4, _("weights: rows = outputs,\ncolumns = inputs"), ha="center", va="bottom",
             fontsize=11.5, color="#333")  # fmt: skip
     for o, top in enumerate(outputs_top):
         draw_matrix(ax, Y[o], 14.0, top, "")
-        ax.text(17.3, top + 1.5, f"channel {o}", rotation=90, **SIDE_LABEL)
+        ax.text(
+            17.3, top + 1.5, _("channel {channel}").format(channel=o), rotation=90, **SIDE_LABEL
+        )
         shade(ax, 14.0 + j, top + i, 1, 1, pixel, alpha=0.35)
     arrow = dict(arrowstyle="->", lw=1.8, color=pixel)
     for top in inputs_top:
@@ -406,7 +436,7 @@ def conv_1x1_figure():
     ax.text(
         8.6,
         12.3,
-        f"a fully connected layer, {c_i} → {c_o}, at every pixel",
+        _("a fully connected layer, {c_i} → {c_o}, at every pixel").format(c_i=c_i, c_o=c_o),
         ha="center",
         va="center",
         fontsize=14,
@@ -424,11 +454,12 @@ def pooling_3x3_figure():
     X = torch.arange(9.0).reshape(3, 3)
     Y = helpers.pool2d(X, 2, stride=1)
     fig, ax = new_canvas(10.2, 5.2)
-    draw_matrix(ax, X, 0, 1, "Input 3×3", highlight=(0, 0, 2, 2))
+    draw_matrix(ax, X, 0, 1, _("Input {shape}").format(shape="3×3"), highlight=(0, 0, 2, 2))
     ax.annotate("", xy=(6.4, 2.5), xytext=(3.6, 2.5),
                 arrowprops=dict(arrowstyle="->", lw=2, color="#333"))  # fmt: skip
-    ax.text(5.0, 2.3, "2×2 max pooling,\nstride 1", ha="center", va="bottom", fontsize=12.5)
-    draw_matrix(ax, Y, 7.0, 1.5, "Output 2×2", highlight=(0, 0, 1, 1))
+    pooling = _("{size} max pooling,\nstride {stride}").format(size="2×2", stride=1)
+    ax.text(5.0, 2.3, pooling, ha="center", va="bottom", fontsize=12.5)
+    draw_matrix(ax, Y, 7.0, 1.5, _("Output {shape}").format(shape="2×2"), highlight=(0, 0, 1, 1))
     window = ", ".join(f"{v:g}" for v in X[:2, :2].flatten().tolist())
     sum_line = f"max({window}) = {Y[0, 0].item():g}"
     caption(ax, 4.5, 4.7, sum_line, fontsize=14)
@@ -464,13 +495,15 @@ def describe(layers):
     layer, *activations = layers
     pair = "{}×{}".format
     if isinstance(layer, torch.nn.Conv2d):
-        lines = [f"Conv2d {pair(*layer.kernel_size)}", f"{layer.out_channels} kernels"]
-        lines += [f"pad {layer.padding[0]}", f"stride {layer.stride[0]}"]
+        lines = [f"Conv2d {pair(*layer.kernel_size)}"]
+        lines.append(_("{count} kernels").format(count=layer.out_channels))
+        lines.append(_("pad {padding}").format(padding=layer.padding[0]))
+        lines.append(_("stride {stride}").format(stride=layer.stride[0]))
     elif isinstance(layer, torch.nn.AvgPool2d):
         size = pair(layer.kernel_size, layer.kernel_size)
-        lines = ["AvgPool2d", size, f"stride {layer.stride}"]
+        lines = ["AvgPool2d", size, _("stride {stride}").format(stride=layer.stride)]
         if layer.padding:
-            lines.append(f"pad {layer.padding}")
+            lines.append(_("pad {padding}").format(padding=layer.padding))
     elif isinstance(layer, torch.nn.Linear):
         lines = ["Linear", f"{layer.in_features} → {layer.out_features}"]
     else:
@@ -529,9 +562,9 @@ def lenet_data_flow_figure():
     widths = [draw_tensor(ax, shape, x, centre, unit) for shape, x in zip(shapes, xs)]
     for shape, x in zip(shapes, xs):
         ax.text(x, 2.08, "×".join(map(str, shape)), ha="center", va="top", fontsize=14)
-    ax.text(xs[0], 2.38, "image", ha="center", va="top", fontsize=13, color="#555")
-    ax.text(xs[-1], 2.38, "logits", ha="center", va="top", fontsize=13, color="#555")
-    for k, (layers, _) in enumerate(stages):
+    ax.text(xs[0], 2.38, _("image"), ha="center", va="top", fontsize=13, color="#555")
+    ax.text(xs[-1], 2.38, _("logits"), ha="center", va="top", fontsize=13, color="#555")
+    for k, (layers, _shape) in enumerate(stages):
         start, end = xs[k] + widths[k] / 2 + 0.06, xs[k + 1] - widths[k + 1] / 2 - 0.06
         middle = (xs[k] + xs[k + 1]) / 2
         ax.annotate("", xy=(end, centre), xytext=(start, centre),
@@ -548,7 +581,7 @@ def lenet_data_flow_figure():
             bbox=dict(boxstyle="round,pad=0.3", facecolor="#f4f4f4", edgecolor="#888"),
         )
     flat = next(k for k, shape in enumerate(shapes) if len(shape) == 1)
-    blocks = [(0, flat - 1, "convolutional block"), (flat, len(shapes) - 1, "dense block")]
+    blocks = [(0, flat - 1, _("convolutional block")), (flat, len(shapes) - 1, _("dense block"))]
     for first, last, label in blocks:
         left, right = xs[first] - widths[first] / 2, xs[last] + widths[last] / 2
         ax.plot([left, left, right, right], [0.5, 0.4, 0.4, 0.5], color="#555", lw=1.2)
@@ -574,8 +607,8 @@ def oriented_edges_figure():
     images = edge_images()
     kernels = helpers.classic_kernels()
     names = ["sobel_x", "sobel_y", "diagonal"]
-    edge_names = {"/": "edge running\nlike /", "\\": "edge running\nlike \\",
-                  "|": "vertical\nedge |", "—": "horizontal\nedge —"}  # fmt: skip
+    edge_names = {"/": _("edge running\nlike /"), "\\": _("edge running\nlike \\"),
+                  "|": _("vertical\nedge |"), "—": _("horizontal\nedge —")}  # fmt: skip
     fig, axes = plt.subplots(
         len(names) + 1,
         len(images) + 1,
@@ -586,7 +619,8 @@ def oriented_edges_figure():
         ax.set_xticks([])
         ax.set_yticks([])
     axes[0, 0].axis("off")
-    axes[0, 0].text(0.5, 0.5, "test image\n(8×8)", ha="center", va="center", fontsize=12.5,
+    test_image = _("test image\n({shape})").format(shape="8×8")
+    axes[0, 0].text(0.5, 0.5, test_image, ha="center", va="center", fontsize=12.5,
                     transform=axes[0, 0].transAxes)  # fmt: skip
     for col, (edge, image) in enumerate(images.items(), start=1):
         axes[0, col].imshow(image.numpy(), cmap="gray", vmin=-0.1, vmax=1.25)
@@ -606,15 +640,21 @@ def oriented_edges_figure():
             ax = axes[row, col]
             ax.imshow(Y.numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
             low, high = Y.min().item(), Y.max().item()
-            value_range = "all 0" if low == high == 0 else f"{low:g} to {high:g}"
+            value_range = (
+                _("all 0")
+                if low == high == 0
+                else _("{low} to {high}").format(low=f"{low:g}", high=f"{high:g}")
+            )
             ax.set_xlabel(value_range.replace("-", "−"), fontsize=11.5)
             if name == "diagonal":
                 facts.append(f"{max(abs(low), abs(high)):g}")
     fig.text(
         0.5,
         0.01,
-        "under each 6×6 response: its smallest and largest value\n"
-        "red positive, blue negative, white 0; one colour scale per row",
+        _(
+            "under each 6×6 response: its smallest and largest value\n"
+            "red positive, blue negative, white 0; one colour scale per row"
+        ),
         ha="center",
         fontsize=11.5,
     )
@@ -640,11 +680,60 @@ def save(fig, path):
     plt.close(fig)
 
 
+@contextmanager
+def drawing_in(chosen):
+    """Draw in the ``chosen`` language (its words; Chinese also brings the CJK font), then go back
+    to the language and matplotlib settings there were, so an English figure never sees the CJK
+    font."""
+    before = language()
+    with matplotlib.rc_context():
+        set_language(chosen)
+        try:
+            yield
+        finally:
+            set_language(before)
+
+
+def regular_weight_where_chinese(fig):
+    """The CJK fonts the set-up installs have no bold face: a bold heading would set its Latin
+    letters and digits bold and its Chinese regular, so a text with Chinese is regular all through.
+    """
+    for text in fig.findobj(Text):
+        if CHINESE.search(text.get_text()):
+            text.set_fontweight("normal")
+
+
+def draw(name, chosen):
+    """Figure ``name`` in the ``chosen`` language: (figure, the numbers it states). The texts of a
+    matplotlib figure keep the font they were made with, so it can be saved after the call."""
+    with drawing_in(chosen):
+        fig, facts = DRAWINGS[name]()
+    regular_weight_where_chinese(fig)
+    return fig, facts
+
+
+def figure_path(name, chosen, folder=FIGURES):
+    """Where figure ``name`` in the ``chosen`` language lives: figures/NAME or figures/zh/NAME."""
+    return Path(folder) / FOLDERS[chosen] / name
+
+
+def has_chinese(fig):
+    """Whether any text of ``fig`` is Chinese: a figure without words needs no Chinese drawing."""
+    return any(CHINESE.search(text.get_text()) for text in fig.findobj(Text))
+
+
 def main(folder=FIGURES):
-    for name, drawing in DRAWINGS.items():
-        fig, _ = drawing()
-        save(fig, Path(folder) / name)
-        print("wrote", Path(folder) / name)
+    """Draw every figure in English and, where it has words to translate, in Chinese."""
+    for chosen in LANGUAGES:
+        for name in DRAWINGS:
+            fig, _facts = draw(name, chosen)
+            if chosen != "en" and not has_chinese(fig):
+                plt.close(fig)  # the Chinese edition links the English drawing
+                continue
+            path = figure_path(name, chosen, folder)
+            path.parent.mkdir(exist_ok=True)
+            save(fig, path)
+            print("wrote", path)
 
 
 if __name__ == "__main__":

@@ -44,6 +44,30 @@ def test_use_cjk_font_draws_every_glossary_term_without_a_missing_glyph():
         draw(GLOSSARY_TERMS)
 
 
+def figure_translations():
+    """The Chinese of every string figures/make_figures.py draws (the code catalogue's entries)."""
+    with open(catalogue_path("zh"), "rb") as po:
+        catalogue = read_po(po)
+    return "".join(
+        message.string
+        for message in catalogue
+        if message.id and any(path == "figures/make_figures.py" for path, _ in message.locations)
+    )
+
+
+def characters_missing_from_the_cjk_font(text):
+    """(font, its file, the characters of ``text`` outside ASCII and DejaVu Sans that it lacks)."""
+    with matplotlib.rc_context():
+        font = fonts.use_cjk_font()
+        path = font_manager.findfont(
+            font_manager.FontProperties(family=font), fallback_to_default=False
+        )
+        charmap = font_manager.get_font(path).get_charmap()
+    latin = font_manager.get_font(font_manager.findfont(fonts.LATIN_FONT)).get_charmap()
+    missing = {c for c in text if ord(c) not in charmap and ord(c) not in latin and c.isprintable()}
+    return font, path, "".join(sorted(missing))
+
+
 def catalogue_translations():
     """Every msgstr of the code's Chinese catalogue: the plot text among them (titles, axes,
     legends, class names), which a figure must draw."""
@@ -69,16 +93,15 @@ def test_every_translation_of_the_code_draws_without_a_missing_glyph():
 
 
 def test_the_cjk_font_is_a_real_file_that_has_the_glyphs():
-    with matplotlib.rc_context():
-        font = fonts.use_cjk_font()
-        path = font_manager.findfont(
-            font_manager.FontProperties(family=font), fallback_to_default=False
-        )
-        charmap = font_manager.get_font(path).get_charmap()
-    missing = sorted(
-        {character for character in GLOSSARY_TERMS if ord(character) not in charmap} - set(" /1×")
-    )
-    assert not missing, f"{font} ({path}) lacks {''.join(missing)}"
+    font, path, missing = characters_missing_from_the_cjk_font(GLOSSARY_TERMS)
+    assert not missing, f"{font} ({path}) lacks {missing}"
+
+
+def test_the_cjk_font_has_every_character_of_the_figures_chinese_words():
+    words = figure_translations()
+    assert len(words) > 200 and "卷积核" in words, "the figures' strings are not in the catalogue"
+    font, path, missing = characters_missing_from_the_cjk_font(words)
+    assert not missing, f"{font} ({path}) lacks {missing}"
 
 
 def test_without_a_cjk_font_the_missing_glyph_is_caught():

@@ -20,7 +20,7 @@ from babel.messages.pofile import read_po, write_po
 from convlab.language import DOMAIN, catalogue_path
 
 REPO = Path(__file__).resolve().parents[1]
-SOURCES = ("helpers.py", "convlab", "classroom")
+SOURCES = ("helpers.py", "convlab", "classroom", "figures")
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 LANGUAGE = "zh"
 WIDTH = 100

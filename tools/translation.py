@@ -387,11 +387,20 @@ def with_links_from_chinese_edition(markdown, english_names):
     """``markdown`` with its relative links seen from ``notebooks/zh/``; code is left as it is.
 
     URLs, absolute paths and in-page anchors stay; a link to an English lesson stays too, and so
-    leads to the Chinese lesson of the same name; every other relative path gains one ``../``.
+    leads to the Chinese lesson of the same name; a figure ``../figures/NAME.png`` that has a
+    Chinese drawing (``figures/zh/NAME.png``, figures/make_figures.py) is shown as that drawing,
+    ``../../figures/zh/NAME.png``; every other relative path gains one ``../``.
     """
-    return with_moved_links(
-        markdown, lambda target: moved_link(target, ENGLISH_DIR, CHINESE_DIR, english_names)
-    )
+    figures = REPO / "figures"
+
+    def move(target):
+        moved = moved_link(target, ENGLISH_DIR, CHINESE_DIR, english_names)
+        linked = (CHINESE_DIR / moved).resolve()
+        if linked.parent == figures and (figures / "zh" / linked.name).is_file():
+            return (Path(moved).parent / "zh" / linked.name).as_posix()
+        return moved
+
+    return with_moved_links(markdown, move)
 
 
 def code_translations(catalogue):
