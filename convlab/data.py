@@ -70,7 +70,7 @@ class FashionMNIST(NamedTuple):
     train_labels: torch.Tensor
     test_images: torch.Tensor
     test_labels: torch.Tensor
-    classes: list  # torchvision's English names, CLASS_NAMES; class_name(label) translates them
+    classes: list  # class_names() when loaded: torchvision's English names, or their translation
 
 
 def check_labels(name, labels, num_images, num_classes):
@@ -232,7 +232,8 @@ def load_fashion_mnist(root=None):
     holds the four decompressed IDX files. A truncated or corrupt file raises an error naming it.
 
     Returns FashionMNIST(train_images 60000×1×28×28 float32 in [0, 1], train_labels 60000 int64,
-    test_images 10000×1×28×28, test_labels 10000, classes: the 10 class names).
+    test_images 10000×1×28×28, test_labels 10000, classes: the 10 class names in the language the
+    series shows when the data is loaded, see ``set_language``).
     """
     if root is not None and not isinstance(root, (str, os.PathLike)):
         raise TypeError(
@@ -241,6 +242,7 @@ def load_fashion_mnist(root=None):
             )
         )
     found = find_or_fetch_root(root)
-    train_images, train_labels, classes = _load_split(found, train=True)
-    test_images, test_labels, _classes = _load_split(found, train=False)
-    return FashionMNIST(train_images, train_labels, test_images, test_labels, list(classes))
+    train_images, train_labels, _english = _load_split(found, train=True)
+    test_images, test_labels, _english = _load_split(found, train=False)
+    # In the language the series shows now, so a lesson's `data.classes` reads as its edition.
+    return FashionMNIST(train_images, train_labels, test_images, test_labels, class_names())

@@ -8,9 +8,11 @@ identifiers. Python's own tokenizer tells them apart without guessing at the lan
   line per literal, and may move words between the lines). It is translated when its text, outside
   an f-string's ``{…}`` fields, holds two or more words, a word being a run of non-blank characters
   with a letter. One word (``"sobel_x"``, ``"torch.nn.functional.unfold"``, ``"mean"``) is almost
-  always a key, an option, a dotted name or a path that code depends on; a bytes literal never is
-  text. The msgid is the text between the quotes as written (escapes included), so the translation
-  is put back between the same quotes with the same prefix.
+  always a key, an option, a dotted name or a path that code depends on, except as the value of a
+  keyword argument that names text a plot shows (``xlabel="epoch"``, ``label="weight"``: see
+  ``SHOWN_TEXT``); a bytes literal never is text. The msgid is the text between the quotes as
+  written (escapes included), so the translation is put back between the same quotes with the same
+  prefix.
 * a **comment** (msgctxt "comment") is a COMMENT token with a letter in it, except nbgrader's
   markers (``### BEGIN SOLUTION``…) that the grader looks for and pragmas meant for tools
   (``# noqa``, ``# NBVAL_…``, ``# fmt:``, ``# type:``). Its msgid is the text after the ``#`` signs
@@ -40,6 +42,8 @@ WORD = re.compile(r"\S*[^\W\d_]\S*")
 NBGRADER_MARKER = re.compile(r"^#+\s*(BEGIN|END) (SOLUTION|HIDDEN TESTS)\b")
 PRAGMA = re.compile(r"#\s*(noqa\b|NBVAL_|nbval-|fmt:|type:|pragma\b|isort:|pylint:)")
 COMMENT_MARK = re.compile(r"#+ ?")
+# Keyword arguments whose string a learner reads on a plot: text even when it is one word.
+SHOWN_TEXT = {"title", "suptitle", "xlabel", "ylabel", "label"}
 
 
 class Literal(NamedTuple):
@@ -141,8 +145,24 @@ def words_outside_fields(text, formatted):
     return WORD.findall(text)
 
 
-def string_piece(source, group):
-    """The Piece of adjacent literals ``group``, or None when it is not text to translate."""
+def names_shown_text(cell_units, group):
+    """Whether the string ``group`` is the value of a SHOWN_TEXT keyword (``xlabel="epoch"``)."""
+    before = [
+        unit
+        for unit in cell_units[: cell_units.index(group[0])]
+        if unit.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT)
+    ][-2:]
+    return (
+        len(before) == 2
+        and before[0].type == tokenize.NAME
+        and before[0].text in SHOWN_TEXT
+        and before[1].text == "="
+    )
+
+
+def string_piece(source, group, shown=False):
+    """The Piece of adjacent literals ``group``, or None when it is not text to translate;
+    ``shown``: a plot shows it, so one word is enough."""
     literals = tuple(literal(unit) for unit in group)
     if any("b" in item.prefix.lower() for item in literals):
         return None
@@ -152,7 +172,7 @@ def string_piece(source, group):
     words = sum(
         (words_outside_fields(text, item.formatted) for text, item in zip(texts, literals)), []
     )
-    if len(words) < 2:
+    if len(words) < (1 if shown else 2):
         return None
     return Piece(CODE, "\n".join(texts), literals)
 
@@ -186,7 +206,10 @@ def pieces(source):
     cell_units = units(source)
     if cell_units is None:
         return []
-    found = [string_piece(source, group) for group in string_groups(cell_units)]
+    found = [
+        string_piece(source, group, names_shown_text(cell_units, group))
+        for group in string_groups(cell_units)
+    ]
     found += [comment_piece(unit) for unit in cell_units if unit.type == tokenize.COMMENT]
     return sorted((piece for piece in found if piece), key=lambda piece: piece.literals[0].start)
 
