@@ -10,6 +10,7 @@ keep their points.
 
 import csv
 import json
+import socket
 from pathlib import Path
 
 import nbformat
@@ -246,11 +247,8 @@ CHEATS = {
     "duplicate-grade-id": (None, "failed"),  # two ex1 cells: built below
     # What the OS sandbox stops: each asserts that its escape worked before answering right.
     "reads-grader-secrets": (READS_GRADER_SECRETS + EX1.format(EX1_ANSWER), "failed"),
-    "opens-network-socket": (
-        "import socket\n\n"
-        "listening = [int(line.split()[1].split(':')[1], 16) for line in open('/proc/net/tcp')\n"
-        "             if line.split()[3] == '0A']\n"
-        "socket.create_connection(('127.0.0.1', listening[0]), timeout=2).close()\n"
+    "opens-network-socket": (  # the grading fixture listens on HOST_PORT outside the sandbox
+        "import socket\n\nsocket.create_connection(('127.0.0.1', HOST_PORT), timeout=2).close()\n"
         + EX1.format(EX1_ANSWER),
         "failed",
     ),
@@ -310,7 +308,10 @@ def graded(tmp_path_factory):
     root = tmp_path_factory.mktemp("integrity")
     (root / "source").mkdir()
     nbformat.write(instructor_notebook(), root / "source" / "exercises.ipynb")
-    cohort = {f"cheat-{name}": submission(source, duplicate=source is None)
+    listener = socket.create_server(("127.0.0.1", 0))  # what a networked kernel could reach
+    port = str(listener.getsockname()[1])
+    cohort = {f"cheat-{name}": submission(source and source.replace("HOST_PORT", port),
+                                          duplicate=source is None)
               for name, (source, _) in CHEATS.items()}  # fmt: skip
     cohort |= {f"honest-{name}": submission(source, solve_ex2=name != "empty")
                for name, (source, _) in HONEST.items()}  # fmt: skip
