@@ -398,7 +398,7 @@ class KernelEditor(LessonWidget):
         """The picture's alt text: what its three panels show, with their ranges."""
         image, fmap = self.image, self.feature_map
         (h, w), (oh, ow) = image.shape, fmap.shape
-        return TEXTS["alt"].format(
+        return _(TEXTS["alt"]).format(
             image=self._image_name(),
             h=h,
             w=w,

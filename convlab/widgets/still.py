@@ -15,6 +15,7 @@ per-glyph fallback: a DejaVu font would draw every Chinese character as a box.
 """
 
 import io
+import re
 import textwrap
 from functools import cache
 from pathlib import Path
@@ -74,10 +75,17 @@ def text_width(text, style="plain", size=SIZES["text"]):
     return font(style, size).getlength(text)
 
 
+# Chinese wraps between any two characters (as browsers do), never inside a Latin word or number.
+CJK = "\u3000-\u303f\u3400-\u9fff\uff00-\uffef"
+CJK_PIECES = re.compile(f"[{CJK}]|[^\\s{CJK}]+|\\s+")
+
+
 def wrap(text, width, style="plain", size=SIZES["text"]):
     """``text`` cut into lines at most ``width`` pixels wide (between words where it can)."""
     if text_width(text, style, size) <= width:
         return [text]
+    if re.search(f"[{CJK}]", text):
+        return wrap_cjk(text, width, style, size)
     average = max(text_width("n x 0 = Y[", style, size) / 10, 1.0)
     columns = max(int(width / average), 10)
     while True:
@@ -85,6 +93,19 @@ def wrap(text, width, style="plain", size=SIZES["text"]):
         if columns <= 10 or all(text_width(line, style, size) <= width for line in lines):
             return lines
         columns -= 2
+
+
+def wrap_cjk(text, width, style, size):
+    """Chinese ``text`` cut into lines at most ``width`` pixels wide: greedily, between two
+    characters or at a space (a line starts with no space)."""
+    lines, line = [], ""
+    for piece in CJK_PIECES.findall(text):
+        if line and not piece.isspace() and text_width(line + piece, style, size) > width:
+            lines.append(line.rstrip())
+            line = ""
+        if line or not piece.isspace():
+            line += piece
+    return [*lines, line.rstrip()]
 
 
 def decode_png(png):
