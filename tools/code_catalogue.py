@@ -1,13 +1,13 @@
 """The catalogue of the strings the series' code shows a learner (``locale/zh/LC_MESSAGES/``).
 
 The English strings marked ``_("…")``, ``N_("…")`` or ``ngettext("…", "…", n)`` in ``helpers.py``,
-``convlab/`` and ``classroom/`` are the message ids (``convlab.language``). ``update()`` extracts
-them with Babel and merges them into the catalogue the way gettext's msgmerge does (Babel's
-``Catalog.update``): a new string is untranslated, a changed one keeps its old translation marked
-fuzzy (never shown) for the translator to review, and one no longer in the code is dropped.
-``problems()`` lists what `make zh` must not ship: an untranslated or fuzzy entry, a translation
-whose ``{placeholders}`` differ from the English, or a catalogue out of date with the code.
-"""
+``convlab/``, ``classroom/`` and ``figures/`` are the message ids (``convlab.language``).
+``update()`` extracts them with Babel and merges them into the catalogue the way gettext's msgmerge
+does (Babel's ``Catalog.update``): a new string is untranslated, a changed one keeps its old
+translation marked fuzzy (never shown) for the translator to review, and one no longer in the code
+is dropped. ``problems()`` lists what `make zh` must not ship: an untranslated or fuzzy entry, a
+translation whose ``{placeholders}`` differ from the English, or a catalogue out of date with the
+code."""
 
 import io
 import re
