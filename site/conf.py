@@ -25,8 +25,6 @@ from docutils import nodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 project = "Convolutions to LeNet"
-author = "the series' authors"
-copyright = "the series' authors"
 
 extensions = ["myst_nb", "sphinx.ext.mathjax"]
 templates_path = ["_templates"]
@@ -55,6 +53,7 @@ html_context = {"default_mode": "light"}
 html_sourcelink_suffix = ""  # _sources/lessons/NN_name.ipynb is the notebook itself: downloadable
 html_last_updated_fmt = None
 html_show_sphinx = False
+html_show_copyright = False
 # A result's summary is fetched from its page, which a browser refuses for pages opened from disk.
 html_show_search_summary = False
 

@@ -5,7 +5,8 @@ browser context offline and every request that is not for a local file aborted a
 page that wants anything from another host fails the test, as does any console error. On the
 pages: MathJax has typeset every formula, every picture has loaded, the widgets show as pictures
 with their line (never ``HBox(children=…``), the language link leads to the same page in the other
-language, a lesson links its notebook, and Chinese search finds a Chinese word.
+language, a lesson links its notebook, and Chinese search finds a Chinese word. Screenshots of a
+lesson in each language, at 1280×800 and at a phone's width, go to build/site-artifacts/.
 """
 
 import re
@@ -22,6 +23,9 @@ from tools.translation import CHINESE_OR_PUNCTUATION
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# Screenshots for people to look at (never compared: fonts differ between machines).
+ARTIFACTS = REPO_ROOT / "build" / "site-artifacts"
+PHONE = {"width": 390, "height": 844}
 LESSONS = sorted(path.name for path in (REPO_ROOT / "learner" / "en").glob("*.ipynb"))
 LOCAL_SCHEMES = ("file:", "data:", "blob:", "about:")
 # A line break between two Chinese characters: a soft line break of the source, which Chromium
@@ -138,6 +142,15 @@ def line_breaks_in_chinese(page):
     return [match for text in texts for match in BREAK_IN_CHINESE.findall(text)]
 
 
+def save_screenshots(page, name):
+    """The top of the page at 1280×800 and at a phone's width, into ARTIFACTS."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for size in (VIEWPORT, PHONE):
+        page.set_viewport_size(size)
+        page.screenshot(path=ARTIFACTS / f"{name}-{size['width']}x{size['height']}.png")
+    page.set_viewport_size(VIEWPORT)
+
+
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_lesson_page_offline(site, offline, language):
     """A lesson with maths, figures, plots and a widget renders offline in each language, and its
@@ -157,6 +170,7 @@ def test_lesson_page_offline(site, offline, language):
     assert still.evaluate("(image) => image.naturalWidth") > 0
     if language == "zh":
         assert line_breaks_in_chinese(page) == []
+    save_screenshots(page, f"{language}-{lesson}")
 
     notebook = page.locator(".series-notebook-link")
     href = notebook.get_attribute("href")
@@ -205,13 +219,14 @@ def test_chinese_search_finds_a_chinese_word(site, offline):
 
 
 def test_every_page_is_static_and_local(site):
-    """No page of either edition shows a widget's repr, loads a script or style from another
-    host, or points at a picture that is not in the site."""
+    """No page of either edition shows a widget's repr or a solution, loads a script or style
+    from another host, or points at a picture that is not in the site."""
     pages = sorted(site.glob("*/**/*.html"))
     assert len(pages) >= 2 * (len(LESSONS) + 1)
     for page in pages:
         html = page.read_text(encoding="utf-8")
-        assert "HBox(children=" not in html, page
+        for forbidden in ("HBox(children=", "BEGIN SOLUTION", "BEGIN HIDDEN TESTS"):
+            assert forbidden not in html, (page, forbidden)
         remote = re.findall(r'<(?:script|link|img)[^>]*(?:src|href)="(?:https?:)?//[^"]*"', html)
         assert not remote, (page, remote)
         for src in re.findall(r'<img[^>]*src="([^"]+)"', html):
