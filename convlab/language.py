@@ -22,6 +22,7 @@ everything else starts in English.
 import gettext
 import io
 import os
+import warnings
 from pathlib import Path
 
 LANGUAGES = ("en", "zh")
@@ -72,16 +73,18 @@ def check_language(language):
 def set_language(language):
     """Show everything from now on in ``language`` ("en" or "zh"): widgets made after the call,
     plots, printed lines, check messages and errors. Chinese also makes matplotlib draw with the
-    CJK font the set-up installs."""
+    CJK font the set-up installs; without one the words still switch, and a warning says how to
+    install a font (plots would show boxes for Chinese characters)."""
     check_language(language)
-    if language == "en":
-        translation = gettext.NullTranslations()
-    else:
-        translation = load_translation(language)
-        from convlab.fonts import use_cjk_font
-
-        use_cjk_font()
+    translation = gettext.NullTranslations() if language == "en" else load_translation(language)
     _current.update(language=language, translation=translation)
+    if language == "zh":
+        from convlab.fonts import MissingCJKFontError, use_cjk_font
+
+        try:
+            use_cjk_font()
+        except MissingCJKFontError as error:  # a kernel of the Chinese edition must still start
+            warnings.warn(str(error), stacklevel=2)
 
 
 def language():

@@ -94,3 +94,16 @@ def test_a_translation_that_drops_a_placeholder_is_a_problem():
     assert "placeholders" in code_catalogue.entry_problems(message)[0]
     assert code_catalogue.entry_problems(Message("Play", "")) == ["untranslated"]
     assert code_catalogue.entry_problems(Message("Play", "播放")) == []
+
+
+def test_without_a_cjk_font_chinese_still_switches_and_says_how_to_get_one(chinese, monkeypatch):
+    from convlab import fonts
+
+    def no_font():
+        raise fonts.MissingCJKFontError("no font for Chinese text is installed")
+
+    helpers.set_language("en")
+    monkeypatch.setattr(fonts, "use_cjk_font", no_font)
+    with pytest.warns(UserWarning, match="no font for Chinese"):
+        helpers.set_language("zh")
+    assert helpers.language() == "zh"
