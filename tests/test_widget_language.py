@@ -11,6 +11,11 @@ from matplotlib import font_manager
 import helpers
 from convlab.language import set_language
 from convlab.widgets import ConvShapeExplorer, KernelEditor, LeNetExplorer, PoolingExplorer, still
+from convlab.widgets.client import JS_DIR
+from convlab.widgets.kernel_editor import editor_presets
+from convlab.widgets.lenet_explorer import VIEW_TEXTS, check_explorer_net, ink_from_bytes
+from convlab.widgets.pooling import check_named_images
+from convlab.widgets.window_inspector import WindowInspector, check_inspected
 from support.lessons import first_examples
 
 # Latin words that stay in Chinese text: key names, product names, maths and kernel names.
@@ -119,6 +124,9 @@ def test_the_lenet_explorer_speaks_chinese(chinese, data):
     assert_chinese([layer["title"] for layer in explorer.view.layers])
     explorer.draw(torch.zeros(28, 28))
     assert_chinese([explorer.source.value, explorer.view.caption])
+    assert explorer.view.texts["failed"] == "LeNet 探索控件无法{action}：{error}"
+    with pytest.raises(ValueError, match=r"^image 的形状必须是 28×28，实际形状为 \(32, 32\)$"):
+        explorer.show(torch.zeros(32, 32), "a bad image")
 
 
 def test_the_english_widgets_stay_english():
@@ -154,3 +162,72 @@ def test_chinese_wraps_between_characters_never_inside_a_latin_word(chinese):
     assert len(lines) > 2 and "".join(lines).replace(" ", "") == text.replace(" ", "")
     assert all(still.text_width(line) <= 300 for line in lines)
     assert all("JupyterLab" in line for line in lines if "Jupyter" in line)
+
+
+def point_at(cell):
+    WindowInspector().pointed = cell
+
+
+# A widget's own errors: the call, the error it raises, its English and its Chinese message.
+WIDGET_ERRORS = [
+    (
+        lambda: check_named_images([1]),
+        TypeError,
+        "images must be a dict mapping names to h×w tensors, got list",
+        "images 必须是把名称映射到 h×w 张量的 dict，实际得到 list",
+    ),
+    (
+        lambda: editor_presets(4.0),
+        TypeError,
+        "size must be an int (3 or 5), got float 4.0",
+        "size 必须是整数（3 或 5），实际得到 float 4.0",
+    ),
+    (
+        lambda: check_inspected(torch.ones(4, 4), torch.ones(3, 2), torch.ones(2, 3)),
+        ValueError,
+        "kernel must be square (k×k), got shape (3, 2)",
+        "kernel 必须是方阵（k×k），实际形状为 (3, 2)",
+    ),
+    (
+        lambda: point_at([1, 2, 3]),
+        ValueError,
+        "pointed must be [row, column] or [] for none, got 3 values: [1, 2, 3]",
+        "pointed 必须是 [row, column]，未指向时为 []，实际得到 3 个值：[1, 2, 3]",
+    ),
+    (
+        lambda: check_explorer_net(lambda x: x, classes=list("0123456789")),
+        TypeError,
+        "net must be a torch.nn.Module, got function",
+        "net 必须是 torch.nn.Module，实际得到 function",
+    ),
+    (
+        lambda: ink_from_bytes(bytes(3), size=2),
+        ValueError,
+        "drawing must hold 2×2 = 4 bytes, got 3",
+        "drawing 必须包含 2×2 = 4 个字节，实际得到 3 个",
+    ),
+]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+@pytest.mark.parametrize("call, error, english, chinese_text", WIDGET_ERRORS)
+def test_the_widgets_errors_speak_the_learners_language(
+    language, call, error, english, chinese_text
+):
+    set_language(language)
+    try:
+        with pytest.raises(error) as raised:
+            call()
+    finally:
+        set_language("en")
+    assert str(raised.value) == (chinese_text if language == "zh" else english)
+
+
+def test_every_error_line_of_the_lenet_view_is_a_translated_action():
+    """The view's error line is texts.failed filled with texts.actions[where]: every ``where``
+    the view reports must be one of the actions, and no English sentence is left in the view."""
+    source = (JS_DIR / "lenet_explorer.js").read_text(encoding="utf-8")
+    reported = set(re.findall(r'safely\("(\w+)"', source))
+    assert reported and reported <= set(VIEW_TEXTS["actions"])
+    assert "could not" not in source
+    assert "cannot draw" not in (JS_DIR / "window_inspector.js").read_text(encoding="utf-8")

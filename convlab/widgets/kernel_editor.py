@@ -80,7 +80,11 @@ def editor_presets(size):
     whole 5×5 window instead (the Gaussian one with binomial weights 1 4 6 4 1).
     """
     if not isinstance(size, int) or isinstance(size, bool):
-        raise TypeError(f"size must be an int (3 or 5), got {type(size).__name__} {size!r}")
+        raise TypeError(
+            _("size must be an int (3 or 5), got {type} {value!r}").format(
+                type=type(size).__name__, value=size
+            )
+        )
     check_choice("size", size, EDITOR_SIZES)
     classic = classic_kernels()
     labels = {  # the English names are the drop-down's values; it shows them translated
@@ -107,20 +111,24 @@ def check_editor_images(images, labels, classes):
     if images is None:
         if labels is not None or classes is not None:
             raise ValueError(
-                "labels and classes describe images: pass images too, or none of the three"
+                _("labels and classes describe images: pass images too, or none of the three")
             )
         return None, None, []
     check_tensor("images", images, (3, 4), "n×h×w or n×1×h×w")
     if images.dim() == 4:
         if images.shape[1] != 1:
             raise ValueError(
-                f"images must have one channel (n×1×h×w), got shape {tuple(images.shape)}"
+                _("images must have one channel (n×1×h×w), got shape {shape}").format(
+                    shape=tuple(images.shape)
+                )
             )
         images = images[:, 0]
     images = images.detach().cpu()
     if min(images.shape[-2:]) < max(EDITOR_SIZES):
         raise ValueError(
-            f"images must be at least 5×5 so a 5×5 kernel fits, got shape {tuple(images.shape)}"
+            _("images must be at least {k}×{k} so a {k}×{k} kernel fits, got shape {shape}").format(
+                k=max(EDITOR_SIZES), shape=tuple(images.shape)
+            )
         )
     if classes is None and isinstance(labels, torch.Tensor) and labels.numel():
         classes = [str(c) for c in range(int(labels.max()) + 1)]

@@ -84,6 +84,21 @@ VIEW_TEXTS = {
         "{title}, map {channel}, ({row}, {col}) = {value}; receptive field: input rows "
         "{top}–{bottom}, columns {left}–{right} ({height}×{width})"
     ),
+    # the view's error line: "failed" filled with one of the actions and the browser's error
+    "failed": N_("LeNetExplorer could not {action}: {error}"),
+    "actions": {
+        "draw": N_("draw"),
+        "draw_keys": N_("draw with the keys"),
+        "show_pen": N_("show the pen"),
+        "hide_pen": N_("hide the pen"),
+        "send": N_("send the drawing"),
+        "clear": N_("clear the pad"),
+        "show_field": N_("show the receptive field"),
+        "clear_field": N_("clear the receptive field"),
+        "show_answer": N_("show the network's answer"),
+        "rebuild_maps": N_("rebuild the feature maps"),
+        "build_maps": N_("build the feature maps"),
+    },
 }
 
 
@@ -193,7 +208,9 @@ def layer_title(module, index_of_kind, shape):
 def check_explorer_net(net, classes):
     """Raise unless ``net`` maps N×1×28×28 images to N×classes logits and has maps to show."""
     if not isinstance(net, nn.Module):
-        raise TypeError(f"net must be a torch.nn.Module, got {type(net).__name__}")
+        raise TypeError(
+            _("net must be a torch.nn.Module, got {type}").format(type=type(net).__name__)
+        )
     device = next(net.parameters()).device
     net.eval()
     try:
@@ -201,17 +218,21 @@ def check_explorer_net(net, classes):
             logits = net(torch.zeros(1, 1, IMAGE_SIZE, IMAGE_SIZE, device=device))
     except RuntimeError as error:
         raise ValueError(
-            f"net must take N×1×{IMAGE_SIZE}×{IMAGE_SIZE} images (one grey channel), but running "
-            f"it on a 1×1×{IMAGE_SIZE}×{IMAGE_SIZE} zero image failed: {error}"
+            _(
+                "net must take N×1×{size}×{size} images (one grey channel), but running it on "
+                "a 1×1×{size}×{size} zero image failed: {error}"
+            ).format(size=IMAGE_SIZE, error=error)
         ) from error
     if tuple(logits.shape) != (1, len(classes)):
         raise ValueError(
-            f"net must return N×{len(classes)} logits (one per class), got shape "
-            f"{tuple(logits.shape)} for one image"
+            _(
+                "net must return N×{classes} logits (one per class), got shape {shape} for one "
+                "image"
+            ).format(classes=len(classes), shape=tuple(logits.shape))
         )
     if not shown_layers(net):
         raise ValueError(
-            "net has no convolution or pooling layer whose feature maps could be shown"
+            _("net has no convolution or pooling layer whose feature maps could be shown")
         )
 
 
@@ -220,28 +241,35 @@ def check_explorer_data(data):
     for field in ("test_images", "test_labels", "classes"):
         if not hasattr(data, field):
             raise TypeError(
-                f"data must have test_images, test_labels and classes (e.g. "
-                f"helpers.load_fashion_mnist()), got {type(data).__name__} without {field}"
+                _(
+                    "data must have test_images, test_labels and classes (e.g. "
+                    "helpers.load_fashion_mnist()), got {type} without {field}"
+                ).format(type=type(data).__name__, field=field)
             )
     check_tensor("data.test_images", data.test_images, (4,), "N×1×28×28")
     if tuple(data.test_images.shape[1:]) != (1, IMAGE_SIZE, IMAGE_SIZE):
         raise ValueError(
-            f"data.test_images must have shape N×1×28×28, got {tuple(data.test_images.shape)}"
+            _("data.test_images must have shape N×1×{size}×{size}, got {shape}").format(
+                size=IMAGE_SIZE, shape=tuple(data.test_images.shape)
+            )
         )
     if len(data.test_labels) != len(data.test_images):
         raise ValueError(
-            f"data.test_labels must hold one label per test image ({len(data.test_images)}), "
-            f"got {len(data.test_labels)}"
+            _(
+                "data.test_labels must hold one label per test image ({expected}), got {count}"
+            ).format(expected=len(data.test_images), count=len(data.test_labels))
         )
 
 
 def ink_from_bytes(drawing, size=PAD_SIZE):
     """The pad's bytes (size×size uint8, 255 = full ink) as a size×size float tensor in [0, 1]."""
     if not isinstance(drawing, bytes):
-        raise TypeError(f"drawing must be bytes, got {type(drawing).__name__}")
+        raise TypeError(_("drawing must be bytes, got {type}").format(type=type(drawing).__name__))
     if len(drawing) != size * size:
         raise ValueError(
-            f"drawing must hold {size}×{size} = {size * size} bytes, got {len(drawing)}"
+            _("drawing must hold {size}×{size} = {count} bytes, got {got}").format(
+                size=size, count=size * size, got=len(drawing)
+            )
         )
     return torch.from_numpy(
         np.frombuffer(drawing, dtype=np.uint8).reshape(size, size) / 255.0
@@ -474,11 +502,16 @@ class LeNetExplorer(LessonWidget):
         """Put a 28×28 image in [0, 1] through the network and send everything to the view."""
         check_tensor("image", image, (2,), "28×28")
         if tuple(image.shape) != (IMAGE_SIZE, IMAGE_SIZE):
-            raise ValueError(f"image must have shape 28×28, got {tuple(image.shape)}")
+            raise ValueError(
+                _("image must have shape {size}×{size}, got {shape}").format(
+                    size=IMAGE_SIZE, shape=tuple(image.shape)
+                )
+            )
         if image.min() < 0 or image.max() > 1:
             raise ValueError(
-                f"image values must lie in [0, 1], got {image.min().item():.3g}.."
-                f"{image.max().item():.3g}"
+                _("image values must lie in [0, 1], got {low:.3g}..{high:.3g}").format(
+                    low=image.min().item(), high=image.max().item()
+                )
             )
         self.image = image
         self.probabilities, self.maps = self._run(image)
@@ -521,12 +554,20 @@ class LeNetExplorer(LessonWidget):
     def _check_pointed(self, layer, channel, row, col):
         """Raise unless (layer, channel, row, col) is a value of one of the shown maps."""
         if not 0 <= layer < len(self.maps):
-            raise ValueError(f"layer must be in 0..{len(self.maps) - 1}, got {layer}")
+            raise ValueError(
+                _("layer must be in 0..{last}, got {layer}").format(
+                    last=len(self.maps) - 1, layer=layer
+                )
+            )
         channels, height, width = self.maps[layer].shape
         if not (0 <= channel < channels and 0 <= row < height and 0 <= col < width):
             raise ValueError(
-                f"(channel, row, col) must lie in a {channels}×{height}×{width} map, "
-                f"got ({channel}, {row}, {col})"
+                _(
+                    "(channel, row, col) must lie in a {channels}×{height}×{width} map, "
+                    "got ({channel}, {row}, {col})"
+                ).format(
+                    channels=channels, height=height, width=width, channel=channel, row=row, col=col
+                )
             )
 
     def describe(self, layer, channel, row, col):

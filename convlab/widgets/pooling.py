@@ -68,17 +68,23 @@ def check_named_images(images):
     """Turn ``images`` (a dict name → h×w or 1×h×w tensor) into a dict name → h×w tensor."""
     if not isinstance(images, dict):
         raise TypeError(
-            f"images must be a dict mapping names to h×w tensors, got {type(images).__name__}"
+            _("images must be a dict mapping names to h×w tensors, got {type}").format(
+                type=type(images).__name__
+            )
         )
     if not images:
-        raise ValueError("images must be a non-empty dict mapping names to h×w tensors, got {}")
+        raise ValueError(
+            _("images must be a non-empty dict mapping names to h×w tensors, got an empty dict")
+        )
     checked = {}
     for name, image in images.items():
-        check_tensor(f"images[{name!r}]", image, (2, 3), "h×w or 1×h×w")
+        entry = f"images[{name!r}]"
+        check_tensor(entry, image, (2, 3), "h×w or 1×h×w")
         if image.dim() == 3 and image.shape[0] != 1:
             raise ValueError(
-                f"images[{name!r}] must be one grey-scale image (h×w or 1×h×w), "
-                f"got shape {tuple(image.shape)}"
+                _("{name} must be one grey-scale image (h×w or 1×h×w), got shape {shape}").format(
+                    name=entry, shape=tuple(image.shape)
+                )
             )
         checked[str(name)] = image.detach().cpu().reshape(image.shape[-2:])
     return checked

@@ -42,6 +42,7 @@ TEXTS = {
         "Y[{i}, {j}] = Σ X[{i}+a, {j}+b]·K[a, b] over the {k}×{k} window at rows "
         "{top}–{bottom}, columns {left}–{right} of the input:"
     ),
+    "failed": N_("The window inspector cannot draw this: {error}"),  # the view's error line
 }
 UNTRANSLATED = ("sentence_products",)
 LISTED_MAX = 9  # a 3×3 kernel's products are read out one by one; 25 would be too long to hear
@@ -82,17 +83,23 @@ def check_inspected(image, kernel, feature_map):
     check_tensor("feature_map", feature_map, (2,), "(h−k+1)×(w−k+1)")
     k = kernel.shape[0]
     if kernel.shape[1] != k:
-        raise ValueError(f"kernel must be square (k×k), got shape {tuple(kernel.shape)}")
+        raise ValueError(
+            _("kernel must be square (k×k), got shape {shape}").format(shape=tuple(kernel.shape))
+        )
     h, w = image.shape
     if k > min(h, w):
         raise ValueError(
-            f"kernel ({k}×{k}) must fit inside image, got image shape {tuple(image.shape)}"
+            _("kernel ({k}×{k}) must fit inside image, got image shape {shape}").format(
+                k=k, shape=tuple(image.shape)
+            )
         )
     expected = (h - k + 1, w - k + 1)
     if tuple(feature_map.shape) != expected:
         raise ValueError(
-            f"feature_map must have shape {expected} for a {h}×{w} image and a {k}×{k} kernel, "
-            f"got {tuple(feature_map.shape)}"
+            _(
+                "feature_map must have shape {expected} for a {h}×{w} image and a {k}×{k} "
+                "kernel, got {shape}"
+            ).format(expected=expected, h=h, w=w, k=k, shape=tuple(feature_map.shape))
         )
 
 
@@ -172,11 +179,16 @@ class WindowInspector(anywidget.AnyWidget):
         )
         if not ints:
             raise TypeError(
-                f"pointed must be a list [row, column] of two ints, or [] for none, got {value!r}"
+                _(
+                    "pointed must be a list [row, column] of two ints, or [] for none, "
+                    "got {value!r}"
+                ).format(value=value)
             )
         if len(value) not in (0, 2):
             raise ValueError(
-                f"pointed must be [row, column] or [] for none, got {len(value)} values: {value!r}"
+                _(
+                    "pointed must be [row, column] or [] for none, got {count} values: {value!r}"
+                ).format(count=len(value), value=value)
             )
         height, width = self.map_shape
         # Outside the map is "nothing pointed at": the mouse left it, or the browser sent a cell of

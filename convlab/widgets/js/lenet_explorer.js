@@ -176,12 +176,14 @@ function buildView(el, texts) {
 }
 
 // Errors go to the view's error line (and the console) instead of vanishing in a handler.
+// `where` names one of texts.actions ("draw", "send", …): what the view was doing.
 function reporter(view) {
   return (where, action) => {
     try {
       action();
     } catch (error) {
-      view.errorLine.textContent = `LeNetExplorer could not ${where}: ${error}`;
+      const doing = view.texts.actions[where] || where;
+      view.errorLine.textContent = fill(view.texts.failed, { action: doing, error });
       console.error(`LeNetExplorer: ${where}`, error);
     }
   };
@@ -350,7 +352,7 @@ function listenToPad(ctx) {
   pad.canvas.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     let handled = false;
-    safely("draw with the keys", () => {
+    safely("draw_keys", () => {
       pad.focused = true;
       handled = padKey(ctx, event);
     });
@@ -359,11 +361,11 @@ function listenToPad(ctx) {
       event.stopPropagation();
     }
   });
-  pad.canvas.addEventListener("focus", () => safely("show the pen", () => {
+  pad.canvas.addEventListener("focus", () => safely("show_pen", () => {
     pad.focused = pad.canvas.matches(":focus-visible"); // a mouse click shows no pen
     showPad(pad);
   }));
-  pad.canvas.addEventListener("blur", () => safely("hide the pen", () => {
+  pad.canvas.addEventListener("blur", () => safely("hide_pen", () => {
     pad.focused = false;
     showPad(pad);
   }));
@@ -375,7 +377,7 @@ function listenToPad(ctx) {
   pad.canvas.addEventListener("pointermove", (event) => safely("draw", () => {
     if (pad.last !== null) strokeTo(pad, padPoint(pad, event));
   }));
-  const finish = (event) => safely("send the drawing", () => {
+  const finish = (event) => safely("send", () => {
     if (pad.last === null) return;
     pad.last = null;
     sendDrawing(model, state, event.timeStamp); // when the mouse was released (performance.now())
@@ -384,7 +386,7 @@ function listenToPad(ctx) {
   pad.canvas.addEventListener("pointercancel", finish);
   view.buttons.pen.addEventListener("click", () => chooseTool(view, pad, "pen"));
   view.buttons.eraser.addEventListener("click", () => chooseTool(view, pad, "eraser"));
-  view.buttons.clear.addEventListener("click", (event) => safely("clear the pad", () => {
+  view.buttons.clear.addEventListener("click", (event) => safely("clear", () => {
     clearPad(model, view, state, event.timeStamp);
   }));
 }
@@ -575,7 +577,7 @@ function pointAt({ model, view, state, safely }, started, next) {
   if (row < 0 || col < 0 || row >= info.height || col >= info.width) return;
   if (samePointed(next, state.pointed)) return; // Python hears only of a new value
   state.pointed = next;
-  safely("show the receptive field", () => showPointed(view, model, state));
+  safely("show_field", () => showPointed(view, model, state));
   afterFrame(() => view.latencies.hover.push(performance.now() - started));
   sendPointed(model, next);
 }
@@ -604,7 +606,7 @@ function mapKey(ctx, event, layer, channel) {
 function unpoint({ model, view, state, safely }) {
   if (state.pointed.length === 0) return;
   state.pointed = NOT_POINTED;
-  safely("clear the receptive field", () => showPointed(view, model, state));
+  safely("clear_field", () => showPointed(view, model, state));
   sendPointed(model, NOT_POINTED);
 }
 
@@ -656,8 +658,8 @@ function oncePerMessage(action) {
 // Listen to the traits Python sets; returns the function that stops listening.
 function listenToModel(ctx) {
   const { model, view, state, safely } = ctx;
-  const onAnswer = oncePerMessage(() => safely("show the network's answer", () => showAll(ctx)));
-  const onLayers = () => safely("rebuild the feature maps", () => {
+  const onAnswer = oncePerMessage(() => safely("show_answer", () => showAll(ctx)));
+  const onLayers = () => safely("rebuild_maps", () => {
     state.pointed = NOT_POINTED;
     rebuild(ctx);
   });
@@ -689,7 +691,7 @@ function render({ model, el }) {
   listenToPad(ctx);
   chooseTool(view, state.pad, "pen");
   showPad(state.pad);
-  ctx.safely("build the feature maps", () => rebuild(ctx));
+  ctx.safely("build_maps", () => rebuild(ctx));
   return listenToModel(ctx);
 }
 

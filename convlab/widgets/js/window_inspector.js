@@ -266,7 +266,7 @@ function render({ model, el }) {
   let data = null;
   let shown = NOT_POINTED;
   const fail = (error) => {
-    view.error.textContent = `The window inspector cannot draw this: ${error.message}`;
+    view.error.textContent = fill(model.get("texts").failed, { error: error.message });
     console.error("window inspector:", error);
   };
   const safely = (action) => (...args) => {
