@@ -10,6 +10,7 @@ Every function here is born in the lesson that explains it, as in d2l's ``d2l/to
                            FASHION_MNIST_STD, train_epoch, accuracy, prepare_drawing
     06 inside LeNet        checkpoint_path, trained_lenet
     argument checks        check_tensor, check_int, check_choice, pair, check_fits
+    printed tables         display_width, justify
     files                  REPO_ROOT
 
 The machinery behind the lessons lives in the package ``convlab`` (data loading, plotting, training
@@ -38,6 +39,7 @@ and what was expected. Shapes in docstrings use h×w for height×width.
 
 import importlib
 import sys
+import unicodedata
 from pathlib import Path
 
 import torch
@@ -154,6 +156,37 @@ def check_fits(input_hw, kernel_hw, padding_hw, what):
                 padding=tuple(padding_hw),
             )
         )
+
+
+# --------------------------------------------------------------------------------------------------
+# Printed tables (columns that line up in Chinese too)
+# --------------------------------------------------------------------------------------------------
+
+
+def display_width(text):
+    """How many columns ``text`` takes in a monospaced output: two for each East Asian wide or
+    full-width character (Chinese, full-width punctuation), one for any other character."""
+    if not isinstance(text, str):
+        raise TypeError(
+            _("text must be a str, got {type} {value!r}").format(
+                type=type(text).__name__, value=text
+            )
+        )
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def justify(text, width, align="<"):
+    """``text`` padded with spaces to ``width`` display columns, like ``f"{text:<width}"`` but
+    counting a Chinese character as the two columns it takes on screen, so that a table's
+    columns line up in both languages. ``align`` is "<" (left), ">" (right) or "^" (centred);
+    a text wider than ``width`` is returned whole, as ``format`` does.
+    """
+    used = display_width(text)
+    check_int("width", width, 0)
+    check_choice("align", align, ("<", ">", "^"))
+    missing = max(width - used, 0)
+    left = {"<": 0, ">": missing, "^": missing // 2}[align]
+    return " " * left + text + " " * (missing - left)
 
 
 # --------------------------------------------------------------------------------------------------
