@@ -20,7 +20,9 @@ from convlab.language import LANGUAGE_ENV_VAR
 from .sandbox import hand_over
 
 REPO = Path(__file__).resolve().parents[1]
-COPIED = ("helpers.py", "convlab", "figures", "notebooks/results")
+# The code's catalogue (convlab.language) goes with the code; never locale/zh/lessons/, whose
+# entries include the hidden tests' strings.
+COPIED = ("helpers.py", "convlab", "figures", "notebooks/results", "locale/zh/LC_MESSAGES")
 DATA_ENV_VAR = "FASHION_MNIST_ROOT"  # convlab.data's variable; not imported, to keep torch out
 
 
