@@ -6,10 +6,13 @@ build/site-src/<lang>/, that holds the landing page site/<lang>/index.md and the
 notebooks copied unchanged into lessons/. The lessons' figures go to build/site-src/figures/,
 where the notebooks' links (../../figures/...) find them. The result: build/site/en/,
 build/site/zh/ and build/site/index.html, where a reader chooses the language. Any Sphinx warning
-(a missing picture, a broken link) fails the build.
+(a missing picture, a broken link) fails the build, and so does a lesson cell that never ran (a
+Chinese cell whose code changed is left unrun until `make zh` runs it): its page would show the code
+without its output.
 """
 
 import argparse
+import json
 import shutil
 import sys
 import time
@@ -20,6 +23,31 @@ from sphinx.cmd.build import build_main
 ROOT = Path(__file__).resolve().parent.parent
 SITE = ROOT / "site"
 LANGUAGES = {"en": "en", "zh": "zh_CN"}  # the editions' folder → Sphinx's language
+
+
+def cells_not_run(notebook):
+    """Indices of the cells of ``notebook`` (a notebook's JSON) that hold code but never ran. The
+    exercises' cells (nbgrader's) are left out: the learner edition clears them on purpose."""
+    return [
+        index
+        for index, cell in enumerate(notebook["cells"])
+        if cell["cell_type"] == "code"
+        and "".join(cell["source"]).strip()
+        and cell.get("execution_count") is None
+        and "nbgrader" not in cell["metadata"]
+    ]
+
+
+def unrun_lessons():
+    """A line per learner notebook with cells that never ran, naming them."""
+    lines = []
+    for folder in LANGUAGES:
+        for notebook in sorted((ROOT / "learner" / folder).glob("*.ipynb")):
+            unrun = cells_not_run(json.loads(notebook.read_text(encoding="utf-8")))
+            if unrun:
+                cells = ", ".join(map(str, unrun))
+                lines.append(f"{notebook.relative_to(ROOT)}: cells {cells} never ran")
+    return lines
 
 
 def stage(staging):
@@ -36,6 +64,11 @@ def stage(staging):
 
 def build(out, staging):
     """Build both editions into ``out``; return Sphinx's exit status (0 when all went well)."""
+    unrun = unrun_lessons()
+    if unrun:
+        print("\n".join(unrun), file=sys.stderr)
+        print("Run them first (`make zh` for the Chinese edition), then build.", file=sys.stderr)
+        return 1
     stage(staging)
     shutil.rmtree(out, ignore_errors=True)
     for folder, language in LANGUAGES.items():

@@ -5,10 +5,15 @@ browser context offline and every request that is not for a local file aborted a
 page that wants anything from another host fails the test, as does any console error. On the
 pages: MathJax has typeset every formula, every picture has loaded, the widgets show as pictures
 with their line (never ``HBox(children=…``), the language link leads to the same page in the other
-language, a lesson links its notebook, and Chinese search finds a Chinese word. Screenshots of a
-lesson in each language, at 1280×800 and at a phone's width, go to build/site-artifacts/.
+language, a lesson links its notebook, and Chinese search finds a Chinese word. At a phone's width
+no page of either edition is wider than the screen, and every printed line of a lesson shows on its
+page. Screenshots of a lesson in each language, at 1280×800 and at a phone's width, go to
+build/site-artifacts/.
 """
 
+import html
+import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -142,11 +147,17 @@ def line_breaks_in_chinese(page):
     return [match for text in texts for match in BREAK_IN_CHINESE.findall(text)]
 
 
+def wait_for_transitions(page):
+    """Wait until the theme's sidebars have finished sliding (after a change of width)."""
+    page.evaluate("() => Promise.all(document.getAnimations().map((a) => a.finished))")
+
+
 def save_screenshots(page, name):
     """The top of the page at 1280×800 and at a phone's width, into ARTIFACTS."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for size in (VIEWPORT, PHONE):
         page.set_viewport_size(size)
+        wait_for_transitions(page)
         page.screenshot(path=ARTIFACTS / f"{name}-{size['width']}x{size['height']}.png")
     page.set_viewport_size(VIEWPORT)
 
@@ -205,6 +216,68 @@ def test_landing_page_offline(site, offline, language):
     page.wait_for_load_state("load")
     assert page.url == (site / {"en": "zh", "zh": "en"}[language] / "index.html").as_uri()
     offline.assert_clean()
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_pages_fit_a_phone_screen(site, browser, language):
+    """At a phone's width no page is wider than the screen (a wide code block, output, table or
+    formula scrolls in its own box; a picture shrinks): the landing pages and every lesson."""
+    context = browser.new_context(viewport=PHONE, offline=True)
+    page = context.new_page()
+    pages = [site / language / "index.html"]
+    pages += [site / language / "lessons" / name.replace(".ipynb", ".html") for name in LESSONS]
+    if language == "en":
+        pages.append(site / "index.html")
+    too_wide = {}
+    for path in pages:
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        page.evaluate("() => window.MathJax?.startup?.promise")  # typeset formulas take room
+        width = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        if width > 0:
+            too_wide[path.relative_to(site).as_posix()] = width
+    context.close()
+    assert too_wide == {}, f"pages wider than a {PHONE['width']} px screen by (px): {too_wide}"
+
+
+def stream_lines(notebook_path):
+    """Every line a lesson's cells printed (stdout and stderr), as the notebook stores them."""
+    notebook = json.loads(notebook_path.read_text(encoding="utf-8"))
+    outputs = [output for cell in notebook["cells"] for output in cell.get("outputs", [])]
+    streams = ["".join(output["text"]) for output in outputs if output["output_type"] == "stream"]
+    return [line.rstrip() for text in streams for line in text.splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_every_printed_line_shows(site, language):
+    """The pages keep each lesson's printed output, those after a widget's picture included."""
+    for name in LESSONS:
+        lines = stream_lines(REPO_ROOT / "learner" / language / name)
+        assert lines, f"{language}/{name} printed nothing"
+        page = (site / language / "lessons" / name.replace(".ipynb", ".html")).read_text("utf-8")
+        missing = [line for line in lines if html.escape(line, quote=False) not in page]
+        assert missing == [], f"{language}/{name}: printed lines not on the page: {missing[:3]}"
+
+
+def test_the_build_refuses_a_lesson_cell_that_never_ran():
+    """A code cell without an execution count would show without its output: the build names it
+    (the exercises' cells, cleared by the learner edition, excepted)."""
+    spec = importlib.util.spec_from_file_location("site_build", REPO_ROOT / "site" / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(build)
+
+    def code(execution_count, metadata=None):
+        return {
+            "cell_type": "code",
+            "source": ["print('a line')"],
+            "execution_count": execution_count,
+            "metadata": metadata or {},
+        }
+
+    exercise = code(None, {"nbgrader": {"solution": True}})
+    markdown = {"cell_type": "markdown", "source": ["text"], "metadata": {}}
+    notebook = {"cells": [code(1), markdown, code(None), exercise, code(2)]}
+    assert build.cells_not_run(notebook) == [2]
 
 
 def test_chinese_search_finds_a_chinese_word(site, offline):
