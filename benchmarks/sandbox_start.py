@@ -9,12 +9,11 @@ a busy machine slows both alike. Prints the median and 95th percentile of each, 
 """
 
 import argparse
+import asyncio
 import statistics
 import sys
 from pathlib import Path
 from time import perf_counter
-
-from jupyter_client.blocking import BlockingKernelClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -24,21 +23,20 @@ from classroom.workspace import workspace  # noqa: E402
 FIRST_CELL = "import torch\nimport helpers"
 
 
-def one_start(sandboxed):
+async def one_start(sandboxed):
     """Seconds from launching a kernel to its answer to FIRST_CELL."""
     with workspace("en", sandboxed) as (cwd, env):
-        manager = kernel_manager(Sandbox(cwd.parent) if sandboxed else None)
+        manager = kernel_manager(Sandbox(cwd.parent) if sandboxed else None)  # asynchronous
         start = perf_counter()
-        manager.start_kernel(env=env, cwd=str(cwd))
-        client = BlockingKernelClient()
-        client.load_connection_info(manager.get_connection_info())
+        await manager.start_kernel(env=env, cwd=str(cwd))
+        client = manager.client()
         client.start_channels()
         try:
-            reply = client.execute_interactive(FIRST_CELL, timeout=120)
+            reply = await client.execute_interactive(FIRST_CELL, timeout=120)
             seconds = perf_counter() - start
         finally:
             client.stop_channels()
-            manager.shutdown_kernel(now=True)
+            await manager.shutdown_kernel(now=True)
     if reply["content"]["status"] != "ok":
         raise RuntimeError(f"the first cell failed: {reply['content']}")
     return seconds
@@ -59,8 +57,8 @@ def main(argv=None):
     args = parser.parse_args(argv)
     times = {"plain": [], "bwrap": []}
     for _ in range(args.starts):
-        times["plain"].append(one_start(False))
-        times["bwrap"].append(one_start(True))
+        times["plain"].append(asyncio.run(one_start(False)))
+        times["bwrap"].append(asyncio.run(one_start(True)))
     for kind, values in times.items():
         print(
             f"{kind}: median {statistics.median(values):.2f} s, "
