@@ -13,6 +13,10 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import nbformat
+
+from .exercises import is_check_cell
+from .release import grade_id
 from .words import _, status_word
 
 GLOB_CHARACTERS = set("*?[")
@@ -69,25 +73,50 @@ def _student_of(path, instructor_name):
     return path.parent.name if path.name == instructor_name else path.stem
 
 
-def grade_one(path, instructor, options, timeout):
+def grade_one(path, instructor, options, timeout, checks=()):
     """The JSON report of one submission, graded in a process of its own.
 
-    ``options``: extra ``classroom grade`` arguments. A process that fails or outlives ``timeout``
-    seconds gives a report whose every exercise is "not run", with the reason in ``stopped``.
+    ``options``: extra ``classroom grade`` arguments; ``checks``: ``[(check grade_id, points)]``
+    of the instructor notebook. A process that fails or outlives ``timeout`` seconds gives a report
+    whose every exercise is "not run", with the reason in ``stopped``.
     """
     command = [sys.executable, "-m", "classroom", "grade", str(path), "--instructor"]
     command += [str(instructor), "--json", *options]
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
-        return json.loads(done.stdout)
+        done = subprocess.run(command, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:
         reason = _("the grading process ran past {timeout:g} s and was stopped").format(
             timeout=timeout
         )
-    except ValueError:
-        reason = _("the grading process failed: {error}").format(error=done.stderr.strip()[-300:])
-    return {"submission": str(path), "exercises": [], "score": 0, "max_score": None,
-            "stopped": reason}  # fmt: skip
+        return _not_graded(path, checks, reason)
+    try:
+        report = json.loads(done.stdout)
+    except ValueError:  # no report at all, or invalid bytes where one was expected
+        report = None
+    if not isinstance(report, dict) or not isinstance(report.get("exercises"), list):
+        error = done.stderr.decode("utf-8", "replace").strip()[-300:]
+        reason = _("the grading process failed: {error}").format(error=error)
+        return _not_graded(path, checks, reason)
+    return report
+
+
+def _not_graded(path, checks, reason):
+    """The report of a submission whose grading process gave none."""
+    exercises = [
+        {"grade_id": name, "points": 0, "max_points": points, "status": "not run",
+         "message": reason, "tampering": []}
+        for name, points in checks
+    ]  # fmt: skip
+    max_score = sum(points for _, points in checks) or None
+    return {"submission": str(path), "exercises": exercises, "score": 0,
+            "max_score": max_score, "stopped": reason}  # fmt: skip
+
+
+def instructor_checks(instructor_path):
+    """``[(check grade_id, points)]`` of the instructor notebook, in order."""
+    nb = nbformat.read(instructor_path, as_version=4)
+    return [(grade_id(cell), cell.metadata.nbgrader.get("points", 0))
+            for cell in nb.cells if is_check_cell(cell)]  # fmt: skip
 
 
 def grade_many(submissions, instructor, out_dir, jobs=1, options=(), timeout=1800):
@@ -103,9 +132,10 @@ def grade_many(submissions, instructor, out_dir, jobs=1, options=(), timeout=180
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     limit = timeout + PROCESS_MARGIN_S
+    checks = instructor_checks(instructor)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {
-            student: pool.submit(grade_one, path, instructor, list(options), limit)
+            student: pool.submit(grade_one, path, instructor, list(options), limit, checks)
             for student, path in submissions
         }
         reports = {student: future.result() for student, future in futures.items()}

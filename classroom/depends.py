@@ -118,19 +118,21 @@ def names_bound_and_read(source):
     """``(bound, read)``: the global names a cell binds, and those it reads before binding them.
 
     A name the cell reads only after binding it on every path (``X = …`` then ``f(X)``, or a loop
-    variable inside its loop) needs no earlier cell. Returns None when the code does not parse or
-    star-imports, so the caller keeps such a cell.
+    variable inside its loop) needs no earlier cell. Returns None when the code does not parse
+    (or is too deep to analyse) or star-imports, so the caller keeps such a cell.
     """
     try:
         tree = ast.parse(_to_python(source))
-    except SyntaxError:
+        if any(
+            isinstance(node, ast.ImportFrom) and node.names[0].name == "*"
+            for node in ast.walk(tree)
+        ):
+            return None
+        bound, read = set(), set()
+        _scan(tree.body, set(), bound, read)
+    # A huge or deeply nested expression (a submission's) exhausts the parser or the scan.
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
-    if any(
-        isinstance(node, ast.ImportFrom) and node.names[0].name == "*" for node in ast.walk(tree)
-    ):
-        return None
-    bound, read = set(), set()
-    _scan(tree.body, set(), bound, read)
     return bound, read
 
 

@@ -27,6 +27,11 @@ work in a container.
 import json
 import secrets
 
+import nbformat
+from nbformat.v4 import new_code_cell
+
+from .exercises import GUARD_KEY, check_owners, is_check_cell
+
 # Modules whose public callables the checks use; a name missing from the kernel is skipped.
 WATCHED_MODULES = (
     "builtins",
@@ -220,3 +225,50 @@ def changes(before, after, user_too):
 def _readable(key):
     """A fingerprint key as a report shows it: ``user.X`` → ``X (user namespace)``."""
     return f"{key[5:]} (user namespace)" if key.startswith("user.") else key
+
+
+def _guard_cell(exercise, watch):
+    """A guard cell (see classroom.guard) on behalf of check ``exercise``."""
+    source, nonce = guard_source(watch)
+    return new_code_cell(source, metadata={GUARD_KEY: {"nonce": nonce, "exercise": exercise}})
+
+
+def _memory_limit_cell(gib):
+    """A first cell capping the kernel's address space at its current size plus ``gib`` GiB."""
+    source = (
+        "def _cap():\n"
+        "    try:  # Linux; elsewhere (no resource module or /proc) there is no cap\n"
+        "        import resource\n"
+        "        with open('/proc/self/statm') as statm:\n"
+        "            size = int(statm.read().split()[0]) * resource.getpagesize()\n"
+        f"        cap = size + int({gib!r} * 2**30)\n"
+        "        resource.setrlimit(resource.RLIMIT_AS, (cap, cap))\n"
+        "    except (ImportError, OSError, ValueError):\n"
+        "        pass\n"
+        "_cap()\n"
+        "del _cap"
+    )
+    return new_code_cell(source, metadata={GUARD_KEY: {"setup": True}})
+
+
+def with_guards(nb, watch, memory_limit_gib):
+    """A copy of ``nb`` with guard cells around its student code, and the memory cap.
+
+    A guard goes before each solution cell and before and after each check cell; the cap goes
+    before the first exercise, once the lesson has imported what it needs. ``watch``:
+    ``{check grade_id: user-namespace names to fingerprint}``.
+    """
+    guarded = nbformat.from_dict(nb)
+    owners = check_owners(nb)
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        owner = owners.get(index)
+        if index == min(owners, default=None):
+            cells.append(_memory_limit_cell(memory_limit_gib))
+        if owner is not None:
+            cells.append(_guard_cell(owner, watch.get(owner, set())))
+        cells.append(guarded.cells[index])
+        if is_check_cell(cell):
+            cells.append(_guard_cell(owner, watch.get(owner, set())))
+    guarded.cells = cells
+    return guarded

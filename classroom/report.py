@@ -39,6 +39,7 @@ class Report:
     duplicate_solutions: list = field(default_factory=list)
     kernel_restarts: int = 0
     language: str = "en"  # the edition's: the language of the messages and the text report
+    notes: list = field(default_factory=list)  # for the instructor: cells ignored, output cut
 
     @property
     def score(self):
@@ -51,6 +52,13 @@ class Report:
     def to_dict(self):
         """A JSON-ready dict of the report, totals included."""
         return {**asdict(self), "score": self.score, "max_score": self.max_score}
+
+
+def printable(text, limit=300):
+    """``text`` (from a kernel or a submission) safe to print and store: at most ``limit``
+    characters, and a lone surrogate or other unencodable character replaced by "?"."""
+    text = text if len(text) <= limit else text[: limit - 1] + "…"
+    return text.encode("utf-8", "replace").decode("utf-8")
 
 
 def display_width(text):
@@ -93,3 +101,4 @@ def _report_lines(report):
         ).format(grade_ids=", ".join(missing))
     if report.stopped:
         yield _("Stopped early: {reason}").format(reason=report.stopped)
+    yield from report.notes

@@ -24,6 +24,7 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from classroom.depends import cells_needed_by_exercises, names_bound_and_read
+from classroom.execute import OUTPUT_LIMIT_BYTES, GradingClient
 from classroom.grade import assemble, check_notebook, grade
 from classroom.release import (
     BEGIN_HIDDEN_TESTS,
@@ -286,6 +287,25 @@ def test_names_a_cell_reads_before_binding_them_follow_python_scoping():
     )
 
 
+def test_a_huge_expression_is_left_unanalysed_not_fatal():
+    for source in ("x = " + "-" * 10**6 + "1", "y = " + "1 + " * 10**5 + "1", "z = '\0'"):
+        assert names_bound_and_read(source) is None
+
+
+def test_a_cell_keeps_at_most_the_output_limit_then_a_note():
+    client = GradingClient(new_notebook(), deadline=0, cell_timeout=1)
+    client.clear_before_next_output = False  # as nbclient sets it when a cell starts
+    chunk = {"msg_type": "stream", "header": {"msg_type": "stream"},
+             "parent_header": {"msg_id": "m"},
+             "content": {"name": "stdout", "text": "x" * 2**16}}  # fmt: skip
+    outputs = []
+    for _ in range(200):  # 12.5 MiB
+        client.output(outputs, chunk, None, 7)
+    kept = sum(len(output.get("text", "")) for output in outputs)
+    assert OUTPUT_LIMIT_BYTES - 2**16 < kept <= OUTPUT_LIMIT_BYTES + 100 and client.cut == [7]
+    assert outputs[-1].name == "stderr" and outputs[-1].text.startswith("[output cut")
+
+
 def test_grade_cli_scores_a_partly_wrong_submission_and_reports_json(tmp_path):
     instructor = write(fixture_notebook(), tmp_path / "instructor.ipynb")
     submission = student_version(read(instructor))
@@ -449,7 +469,7 @@ def test_student_version_with_the_solutions_put_back_passes_its_visible_checks(n
     filled = with_solutions(
         student, read(instructor_path(name)), {grade_id(c) for c in solution_cells(student)}
     )
-    results, stopped, _ = check_notebook(filled, NOTEBOOK_DIR, fast=True)
+    results, stopped, _, _ = check_notebook(filled, NOTEBOOK_DIR, fast=True)
     assert not stopped and results and all(result.status == "passed" for result in results), results
 
 

@@ -264,6 +264,51 @@ CHEATS = {
         "failed",
     ),
     "reaches-later-students": (REACHES_LATER_STUDENTS + EX1.format(WRONG), "failed"),
+    # Containment: each fails its own exercise with a clear message and harms no one after it.
+    "prints-invalid-bytes": (
+        "import os\n\nos.write(1, b'\\xff\\xfe')\nos.write(2, b'\\xc0')\nprint('\\udcff')\n"
+        + EX1.format("    raise ValueError('\\udcff' * 10**6)"),
+        "failed",
+    ),
+    "floods-output": (
+        "import sys\n\nfor _ in range(64):\n    sys.stdout.write('x' * 2**20)\n"
+        + EX1.format(WRONG),
+        "failed",
+    ),
+    "ignores-interrupt": (
+        "import signal\n\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"
+        + EX1.format(EX1_ANSWER),
+        "failed",
+    ),
+    "segfaults-kernel": (
+        "import ctypes\n\nctypes.string_at(0)\n" + EX1.format(EX1_ANSWER),
+        "failed",
+    ),
+    "huge-expression": ("x = " + "-" * 10**6 + "1\n" + EX1.format(EX1_ANSWER), "failed"),
+}
+
+
+def _crafted(change):
+    """The bytes of a submission whose exercise 1 cell ``change`` spoils (JSON-level)."""
+
+    def written():
+        nb = json.loads(nbformat.writes(submission(EX1.format(EX1_ANSWER))))
+        ex1 = next(c for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("solution"))
+        change(ex1)
+        return json.dumps(nb).encode()
+
+    return written
+
+
+# Files no notebook editor writes: student → (the file's bytes, expected status of ex1 and ex2).
+CRAFTED = {
+    "number-as-source": (_crafted(lambda cell: cell.update(source=12345)), "failed", "passed"),
+    "list-as-grade-id": (
+        _crafted(lambda cell: cell["metadata"]["nbgrader"].update(grade_id=["ex1"])),
+        "failed",
+        "passed",
+    ),
+    "malformed-json": (lambda: b'{"cells": [\xff', "not run", "not run"),
 }
 
 HONEST = {
@@ -318,9 +363,12 @@ def graded(tmp_path_factory):
     for student, nb in cohort.items():
         (root / "class" / student).mkdir(parents=True)
         nbformat.write(nb, root / "class" / student / "exercises.ipynb")
+    for name, (written, *_) in CRAFTED.items():
+        (root / "class" / f"crafted-{name}").mkdir(parents=True)
+        (root / "class" / f"crafted-{name}" / "exercises.ipynb").write_bytes(written())
     status = main([
         "grade", str(root / "class"), "--instructor", str(root / "source" / "exercises.ipynb"),
-        "--jobs", "2", "--out", str(root / "graded"), "--timeout", "300", "--cell-timeout", "60",
+        "--jobs", "2", "--out", str(root / "graded"), "--timeout", "300", "--cell-timeout", "20",
         "--memory-limit", "0.5",
     ])  # fmt: skip
     reports = {path.stem: json.loads(path.read_text()) for path in (root / "graded").glob("*.json")}
@@ -357,12 +405,45 @@ def test_faults_cost_only_their_own_exercise(graded):
     _, reports, _ = graded
     for technique in ("kills-kernel", "terminates-kernel", "system-exit-in-call",
                       "keyboard-interrupt-in-call", "exhausts-memory", "reads-instructor-files",
-                      "equals-everything", "tensor-subclass"):  # fmt: skip
+                      "equals-everything", "tensor-subclass", "prints-invalid-bytes",
+                      "floods-output", "ignores-interrupt", "segfaults-kernel",
+                      "huge-expression"):  # fmt: skip
         ex2 = reports[f"cheat-{technique}"]["exercises"][1]
         assert ex2["status"] == "passed", (technique, ex2)
     assert reports["cheat-kills-kernel"]["kernel_restarts"] == 1
     assert "kernel died" in reports["cheat-kills-kernel"]["exercises"][0]["message"]
     assert "MemoryError" in reports["cheat-exhausts-memory"]["exercises"][0]["message"]
+
+
+def test_each_failure_is_named_in_its_own_result(graded):
+    _, reports, _ = graded
+    ex1 = {name: reports[f"cheat-{name}"]["exercises"][0]["message"] for name in CHEATS}
+    invalid = ex1["prints-invalid-bytes"]  # a million lone surrogates, cut and made printable
+    assert invalid.startswith("ValueError: \ufffd") and invalid.endswith("…") and len(invalid) < 320
+    assert reports["cheat-floods-output"]["notes"] == [
+        "ex1-check: a cell printed more than 2 MiB; the rest was cut"
+    ]
+    assert "ignored the interrupt; the kernel was restarted" in ex1["ignores-interrupt"]
+    assert reports["cheat-ignores-interrupt"]["kernel_restarts"] == 1
+    assert "kernel died" in ex1["segfaults-kernel"]
+
+
+@pytest.mark.parametrize("name", CRAFTED)
+def test_a_crafted_notebook_gets_a_clear_result(name, graded):
+    _, reports, gradebook = graded
+    report = reports[f"crafted-{name}"]
+    statuses = [exercise["status"] for exercise in report["exercises"]]
+    assert statuses == list(CRAFTED[name][1:]) and report["max_score"] == 2, report
+    said = {
+        "number-as-source": "cell 1 (ex1) ignored: its source is of type int, not text",
+        "list-as-grade-id": "cell 1 ignored: its grade_id is of type list, not text",
+    }
+    if name in said:
+        assert report["notes"] == [said[name]] and report["missing_solutions"] == ["ex1"]
+    else:
+        assert report["stopped"].startswith("the submission is not a notebook the grader can read")
+        row = next(row for row in gradebook if row["student"] == f"crafted-{name}")
+        assert (row["total"], row["max"]) == ("0", "2") and "not a notebook" in row["notes"]
 
 
 def test_duplicated_solution_cells_get_a_named_result(graded):
