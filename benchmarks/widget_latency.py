@@ -31,8 +31,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
-
 # the repository (helpers, convlab) and the tests' support code, which drives the browser
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
@@ -43,8 +41,8 @@ from support.browser import (  # noqa: E402
     VIEWPORT,
     draw_stroke,
     explorer_latencies,
+    headless_chromium,
     kernel_value,
-    launch_chromium,
     open_notebook,
     point_at,
     point_at_kernel_map,
@@ -131,9 +129,8 @@ def main():
     load_before = os.getloadavg()
     with (
         running_jupyter_lab(root, state, state / "lab.log") as lab,
-        sync_playwright() as playwright,
+        headless_chromium() as browser,
     ):
-        browser = launch_chromium(playwright)
         page = browser.new_context(viewport=VIEWPORT).new_page()
         open_notebook(page, lab, "latency.ipynb")
         errors = run_all_cells(page)

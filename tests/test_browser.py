@@ -21,7 +21,6 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import sync_playwright
 
 from support.browser import (
     CHROMIUM,
@@ -34,8 +33,8 @@ from support.browser import (
     draw_stroke_with_keys,
     explorer_root,
     focused_class,
+    headless_chromium,
     kernel_value,
-    launch_chromium,
     open_notebook,
     point_at,
     point_at_kernel_map,
@@ -103,12 +102,8 @@ def lab(tmp_path_factory):
 def browser():
     """Headless system Chromium, closed when the module's tests are done."""
     _require_chromium()
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture

@@ -20,9 +20,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
 
-from support.browser import CHROMIUM, UI_TIMEOUT_MS, VIEWPORT, launch_chromium
+from support.browser import CHROMIUM, UI_TIMEOUT_MS, VIEWPORT, headless_chromium
 from tools.translation import CHINESE_OR_PUNCTUATION
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -57,12 +56,8 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_playwright() as playwright:
-        chromium = launch_chromium(playwright)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with headless_chromium() as chromium:
+        yield chromium
 
 
 class OfflinePage:

@@ -161,11 +161,19 @@ def running_jupyter_lab(root_dir, state_dir, log_path):
                 process.wait(timeout=30)
 
 
-def launch_chromium(playwright):
-    """Start headless system Chromium with ``playwright`` (a ``sync_playwright()`` instance)."""
-    return playwright.chromium.launch(
-        executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=UI_TIMEOUT_MS
-    )
+@contextlib.contextmanager
+def headless_chromium():
+    """Headless system Chromium (through playwright), closed when the block ends."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS, timeout=UI_TIMEOUT_MS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
 
 
 def evaluate(page, body, arg=None, timeout_s=KERNEL_S):
