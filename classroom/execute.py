@@ -3,9 +3,9 @@
 Errors do not stop the run, so one broken exercise fails only its own check. Cells that hold
 student code get their own time limit and are interrupted when they pass it; a kernel that ignores
 the interrupt is given up (the caller restarts one). The whole notebook has a time limit too, after
-which the cells left are not run. Whatever a submission prints, the grader keeps at most
-``OUTPUT_LIMIT_BYTES`` of each cell's output and only the status and first words of each cell's
-reply, so its memory stays bounded.
+which the cells left are not run. Whatever a submission prints, the grader takes no message over
+``MESSAGE_LIMIT_BYTES``, keeps at most ``OUTPUT_LIMIT_BYTES`` of each cell's output and only the
+status and first words of each cell's reply, so its memory stays bounded.
 """
 
 import math
@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from queue import Empty
 from time import monotonic
 
+import zmq
+from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_core.utils import ensure_async
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
@@ -28,6 +30,9 @@ TIMEOUT_ENAME = "TimeoutError"
 SKIP_TAG = "skip-execution"  # nbclient's tag for cells it must not run
 # Characters of output kept per cell: eight times a guard cell's fingerprint line (≈ 0.25 MB).
 OUTPUT_LIMIT_BYTES = 2 * 2**20
+# The largest output message taken from the kernel. ipykernel sends what a cell printed in the last
+# 0.2 s as one message, so a flood could otherwise arrive as hundreds of MB at once.
+MESSAGE_LIMIT_BYTES = 32 * 2**20
 # Seconds an interrupted cell has to stop before its kernel counts as hung.
 INTERRUPT_GRACE_S = 10
 
@@ -63,6 +68,23 @@ def _reply_summary(content):
     return kept
 
 
+class CappedClient(AsyncKernelClient):
+    """A kernel client whose output channel refuses messages over MESSAGE_LIMIT_BYTES.
+
+    ZeroMQ drops such a message, and the connection it came on (which comes back at once), before
+    the grader reads it; the cell loses that output and, perhaps, its end-of-output notice, which
+    nbclient then waits ``iopub_timeout`` seconds for.
+    """
+
+    def connect_iopub(self, identity=None):
+        socket = super().connect_iopub(identity)
+        url = self._make_url("iopub")
+        socket.disconnect(url)  # the limit holds for connections made after it is set
+        socket.setsockopt(zmq.MAXMSGSIZE, MESSAGE_LIMIT_BYTES)
+        socket.connect(url)
+        return socket
+
+
 class GradingClient(NotebookClient):
     """An nbclient NotebookClient that records each cell's reply and keeps to two time limits.
 
@@ -70,6 +92,7 @@ class GradingClient(NotebookClient):
     bounds each cell that holds student code. A cell that passes its limit is interrupted and counts
     as a TimeoutError. ``current_index`` is the cell running (or last run), to blame a dead kernel;
     ``cut`` lists the cells whose output passed OUTPUT_LIMIT_BYTES.
+    Its kernel client refuses messages over MESSAGE_LIMIT_BYTES (CappedClient).
     """
 
     def __init__(self, nb, deadline, cell_timeout, sandbox=None, **kwargs):
@@ -92,6 +115,7 @@ class GradingClient(NotebookClient):
         self.current_index = None
         self.output_characters = {}  # cell index → characters of output received
         self.cut = []
+        self.km.client_factory = CappedClient
 
     def _record_reply(self, cell, cell_index, execute_reply):
         self.replies[cell_index] = _reply_summary(execute_reply["content"])

@@ -251,8 +251,24 @@ def _memory_limit_cell(gib):
     return new_code_cell(source, metadata={GUARD_KEY: {"setup": True}})
 
 
+# ipykernel sends what a cell printed in the last 0.2 s as one message, so a print loop makes
+# messages of hundreds of MB. After this cell its streams send each MiB as it comes. (Not by
+# wrapping write: IPython puts each cell's own write back on the stream when the cell ends.)
+_FLUSH_EVERY_MIB = """def _flush_every_mib(stream_class):
+    schedule = stream_class._schedule_flush
+    def schedule_or_flush(self):
+        if sum(buffer.tell() for buffer in list(self._buffers.values())) < 2**20:
+            return schedule(self)
+        return self.flush()
+    stream_class._schedule_flush = schedule_or_flush
+import sys
+_flush_every_mib(type(sys.stdout))
+del _flush_every_mib"""
+
+
 def with_guards(nb, watch, memory_limit_gib):
-    """A copy of ``nb`` with guard cells around its student code, and the memory cap.
+    """A copy of ``nb`` with guard cells around its student code, the memory cap and the streams'
+    flushing (_FLUSH_EVERY_MIB).
 
     A guard goes before each solution cell and before and after each check cell; the cap goes
     before the first exercise, once the lesson has imported what it needs. ``watch``:
@@ -265,6 +281,7 @@ def with_guards(nb, watch, memory_limit_gib):
         owner = owners.get(index)
         if index == min(owners, default=None):
             cells.append(_memory_limit_cell(memory_limit_gib))
+            cells.append(new_code_cell(_FLUSH_EVERY_MIB, metadata={GUARD_KEY: {"setup": True}}))
         if owner is not None:
             cells.append(_guard_cell(owner, watch.get(owner, set())))
         cells.append(guarded.cells[index])
