@@ -8,7 +8,8 @@ python -m classroom grade SUBMISSION.ipynb --instructor notebooks/NAME.ipynb
 """
 
 from .grade import grade
-from .release import learner_version, release, student_version, write_learner_edition
+from .learner import learner_version, write_learner_edition
+from .release import release, student_version
 from .report import Report, format_report
 
 __all__ = [

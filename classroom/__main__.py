@@ -1,7 +1,8 @@
 """Command line: ``python -m classroom release …``, ``learner`` and ``grade …``.
 
 Exit status of ``grade`` (for a class: over all its submissions): 0 full marks, 1 graded below
-full marks, 2 bad arguments or unreadable notebooks. ``learner --check`` exits with 1 when the
+full marks (an unreadable submission too: it is graded "not run"), 2 bad arguments, a missing
+submission or an unreadable instructor notebook. ``learner --check`` exits with 1 when the
 committed learner edition is not what a fresh build writes.
 """
 
@@ -14,7 +15,8 @@ import nbformat
 
 from .batch import GLOB_CHARACTERS, find_submissions, grade_many
 from .grade import DEFAULT_MEMORY_LIMIT_GIB, grade
-from .release import REPO, learner_edition_differences, release, write_learner_edition
+from .learner import REPO, learner_edition_differences, write_learner_edition
+from .release import release
 from .report import format_report
 from .sandbox import SandboxUnavailable, why_unavailable
 from .words import ngettext, notebook_language, speaking
@@ -50,7 +52,8 @@ def _parser():
         "grade",
         help="grade a submission with the instructor's hidden tests",
         epilog=(
-            "exit status: 0 full marks, 1 below full marks, 2 bad arguments or unreadable notebooks"
+            "exit status: 0 full marks, 1 below full marks, 2 bad arguments, a missing submission "
+            "or an unreadable instructor notebook"
         ),
     )
     grade_command.add_argument(

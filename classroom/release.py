@@ -18,21 +18,22 @@ Two releases are built from the same steps:
 
 * the **student version** (``release``, ``python -m classroom release``): every output cleared, as
   nbgrader hands out assignments;
-* the **learner edition** (``learner_edition``, ``python -m classroom learner``, ``make learner``),
+* the **learner edition** (classroom.learner, ``python -m classroom learner``, ``make learner``),
   committed under ``learner/en/`` and ``learner/zh/`` for self-learners: the lesson cells keep their
   executed outputs, the exercise cells (solutions and checks) have theirs cleared, and relative
   links are rewritten to resolve from where the learner edition lives.
 """
 
 import hashlib
-import os
-import posixpath
 import re
 from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor, ClearOutputPreprocessor, Preprocessor
-from traitlets import Set, Unicode
+from traitlets import Unicode
+
+# The link movers live in classroom.links; tools.translation and its tests import them from here.
+from .links import LINK_TARGET, URL_SCHEME, moved_link, with_moved_links  # noqa: F401
 
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
@@ -296,204 +297,3 @@ def release(source_dir, target_dir):
         nbformat.write(student, target_dir / path.name)
         written.append(target_dir / path.name)
     return written
-
-
-# --------------------------------------------------------------------------------------------------
-# The learner edition: lesson outputs kept, exercises as stubs, links that work from learner/
-# --------------------------------------------------------------------------------------------------
-
-REPO = Path(__file__).resolve().parents[1]
-# Each language's instructor notebooks and the folder its learner edition is written to, from the
-# repository root. Both learner folders lie two levels down, like notebooks/zh/, so a figure is
-# ../../figures/NAME.png from either.
-LEARNER_EDITIONS = {
-    "en": ("notebooks", "learner/en"),
-    "zh": ("notebooks/zh", "learner/zh"),
-}
-LEARNER_GENERATED_BY = "python -m classroom learner (make learner, make zh); do not edit by hand"
-
-# The target of a markdown link or image `](target`, of a reference definition `[id]: target`, or
-# of an HTML `src="target"` / `href="target"`; code spans and fences are left alone.
-CODE = re.compile(r"```.*?```|~~~.*?~~~|`[^`\n]*`", re.DOTALL)
-LINK_TARGET = re.compile(
-    r"(?P<lead>\]\(\s*<?|^ {0,3}\[[^\]\n]+\]:[ \t]*<?|\b(?:src|href)\s*=\s*[\"'])"
-    r"(?P<target>[^\s)\"'<>]+)",
-    re.MULTILINE,
-)
-URL_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
-
-
-def _is_exercise_cell(cell):
-    return any(nbgrader_flag(cell, flag) for flag in ("solution", "grade"))
-
-
-class ClearExerciseOutputs(Preprocessor):
-    """Clear the outputs and execution counts of the exercise cells, keep the lesson's.
-
-    The exercise cells run from the first solution or check cell to the last one: a check's
-    "all visible checks passed", and anything computed from a solution, would give the answer away.
-    Lesson cells before them (and an appendix after them) keep what they printed and drew.
-    """
-
-    def preprocess(self, nb, resources):
-        marked = [index for index, cell in enumerate(nb.cells) if _is_exercise_cell(cell)]
-        for cell in nb.cells[marked[0] : marked[-1] + 1] if marked else []:
-            if cell.cell_type == "code":
-                cell.outputs = []
-                cell.execution_count = None
-        return nb, resources
-
-
-def moved_link(target, source_dir, target_dir, lessons):
-    """``target``, a relative link in a notebook of ``source_dir``, as seen from ``target_dir``.
-
-    URLs, absolute paths and in-page anchors stay; so does a link to one of ``lessons`` (notebook
-    file names) in the same folder, which leads to that lesson's copy beside it. Every other
-    relative path is rewritten to reach the same file: ``../figures/x.png`` from ``notebooks/``
-    becomes ``../../figures/x.png`` from ``learner/en/``.
-    """
-    if URL_SCHEME.match(target) or target.startswith(("#", "/")):
-        return target
-    path, query_or_anchor = re.fullmatch(r"([^?#]*)(.*)", target, re.DOTALL).groups()
-    if not path or posixpath.normpath(path) in lessons:
-        return target
-    between = Path(os.path.relpath(Path(source_dir).resolve(), Path(target_dir).resolve()))
-    return posixpath.normpath(posixpath.join(between.as_posix(), path)) + query_or_anchor
-
-
-def with_moved_links(markdown, move):
-    """``markdown`` with ``move(target)`` in place of every link target outside code."""
-    pieces, codes = CODE.split(markdown), CODE.findall(markdown)
-    moved = [LINK_TARGET.sub(lambda m: m["lead"] + move(m["target"]), piece) for piece in pieces]
-    return "".join(text + code for text, code in zip(moved, codes + [""]))
-
-
-class RewriteRelativeLinks(Preprocessor):
-    """Rewrite the relative links of markdown cells so they resolve from ``target_dir``."""
-
-    source_dir = Unicode(help="the folder the notebook comes from").tag(config=True)
-    target_dir = Unicode(help="the folder it is written to").tag(config=True)
-    lessons = Set(help="file names of the notebooks released beside it").tag(config=True)
-
-    def _move(self, target):
-        return moved_link(target, self.source_dir, self.target_dir, self.lessons)
-
-    def preprocess_cell(self, cell, resources, index):
-        if cell.cell_type == "markdown":
-            cell.source = with_moved_links(cell.source, self._move)
-        return cell, resources
-
-
-class MarkLearnerEdition(Preprocessor):
-    """Say in the notebook's metadata which instructor notebook it was generated from, and how."""
-
-    source = Unicode(help="the instructor notebook, from the repository root").tag(config=True)
-
-    def preprocess(self, nb, resources):
-        nb.metadata["learner_edition"] = {
-            "source": self.source,
-            "generated_by": LEARNER_GENERATED_BY,
-        }
-        return nb, resources
-
-
-def learner_preprocessors(source, target_dir, lessons, label=None):
-    """The learner edition's pipeline for the instructor notebook ``source`` (a Path).
-
-    The student version's checks and clearing of solutions and hidden tests, then the exercise
-    cells' outputs cleared (the lesson's kept), metadata trimmed, links moved, origin recorded
-    (``label``, e.g. "notebooks/01_x.ipynb"; by default the file name).
-    """
-    source = Path(source)
-    return [
-        *exercise_preprocessors(),
-        ClearExerciseOutputs(),
-        # Drops execution timings and saved widget state; keeps nbgrader, tags, locks, collapsed
-        # or hidden cells (``jupyter``) and the kernelspec.
-        ClearMetadataPreprocessor(
-            preserve_cell_metadata_mask={"nbgrader", "tags", "deletable", "editable", "jupyter"},
-            preserve_nb_metadata_mask={"kernelspec", "language_info"},
-        ),
-        RewriteRelativeLinks(
-            source_dir=str(source.parent), target_dir=str(target_dir), lessons=set(lessons)
-        ),
-        MarkLearnerEdition(source=label or source.name),
-    ]
-
-
-def learner_version(nb, source, target_dir, lessons=(), label=None):
-    """The learner edition of the instructor notebook ``nb``, read from the Path ``source``.
-
-    ``target_dir`` is where it will be written (links are rewritten for it); ``lessons`` names the
-    notebooks written beside it; ``label`` names the source in the metadata. ``nb`` is left
-    unchanged.
-    """
-    learner, resources = nbformat.from_dict(nb), {}
-    for preprocessor in learner_preprocessors(source, target_dir, lessons, label):
-        learner, resources = preprocessor.preprocess(learner, resources)
-    return learner
-
-
-def notebook_text(nb):
-    """The notebook as JupyterLab stores it: nbformat's JSON and a final newline."""
-    return nbformat.writes(nb) + "\n"
-
-
-def learner_edition(root=REPO, editions=LEARNER_EDITIONS):
-    """``{path: notebook text}`` of every learner-edition notebook, built from the instructor's.
-
-    ``editions`` maps a language to ``(instructor folder, learner folder)``, relative to ``root``.
-    """
-    built = {}
-    for source_name, target_name in editions.values():
-        source_dir, target_dir = Path(root) / source_name, Path(root) / target_name
-        notebooks = sorted(source_dir.glob("*.ipynb"))
-        if not notebooks:
-            raise ValueError(f"{str(source_dir)!r} holds no .ipynb files")
-        lessons = {path.name for path in notebooks}
-        for path in notebooks:
-            nb = nbformat.read(path, as_version=4)
-            label = f"{source_name}/{path.name}"
-            learner = learner_version(nb, path, target_dir, lessons, label)
-            nbformat.validate(learner)
-            built[target_dir / path.name] = notebook_text(learner)
-    return built
-
-
-def stale_learner_notebooks(built, root=REPO, editions=LEARNER_EDITIONS):
-    """Learner-edition notebooks on disk whose instructor notebook is gone."""
-    folders = [Path(root) / target for _, target in editions.values()]
-    return sorted(set().union(*(folder.glob("*.ipynb") for folder in folders)) - set(built))
-
-
-def learner_edition_differences(root=REPO, editions=LEARNER_EDITIONS):
-    """The learner-edition files that differ from a fresh build: changed, missing or stale."""
-    built = learner_edition(root, editions)
-    differ = [
-        path
-        for path, text in built.items()
-        if not path.is_file() or path.read_text(encoding="utf-8") != text
-    ]
-    return sorted(differ + stale_learner_notebooks(built, root, editions))
-
-
-def write_learner_edition(root=REPO, editions=LEARNER_EDITIONS):
-    """Write the learner edition; returns the paths written or deleted (nothing when up to date).
-
-    A file is written only when its text changes, and a learner notebook whose instructor notebook
-    is gone is deleted.
-    """
-    built = learner_edition(root, editions)
-    changed = []
-    for path, text in built.items():
-        if path.is_file() and path.read_text(encoding="utf-8") == text:
-            continue
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial")
-        partial.write_text(text, encoding="utf-8", newline="\n")
-        os.replace(partial, path)
-        changed.append(path)
-    for stale in stale_learner_notebooks(built, root, editions):
-        stale.unlink()
-        changed.append(stale)
-    return changed

@@ -20,21 +20,23 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_outp
 from test_nbgrader import assert_nbgrader_validates_structure, nbgrader_python  # noqa: F401
 
 from classroom.grade import grade
+from classroom.learner import (
+    LEARNER_EDITIONS,
+    learner_edition,
+    learner_edition_differences,
+    learner_version,
+    write_learner_edition,
+)
+from classroom.links import moved_link
 from classroom.release import (
     BEGIN_HIDDEN_TESTS,
     BEGIN_SOLUTION,
     END_HIDDEN_TESTS,
     END_SOLUTION,
-    LEARNER_EDITIONS,
     grade_id,
-    learner_edition,
-    learner_edition_differences,
-    learner_version,
     marked_regions,
-    moved_link,
     nbgrader_checksum,
     nbgrader_flag,
-    write_learner_edition,
 )
 from support.assignments import (
     all_strings,
