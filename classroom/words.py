@@ -11,13 +11,13 @@ What programs read stays English whatever the edition: JSON keys, status codes (
 "tampered", "not run") in the JSON report, and the gradebook's column names.
 """
 
-import gettext
-from contextlib import contextmanager
 from pathlib import Path
 
-from convlab.language import LANGUAGES, edition_language, load_translation
+from convlab.language import LANGUAGES, N_, Translator, edition_language
 
-_current = {"translation": gettext.NullTranslations()}
+# The grader's own translator; ``speaking(language)`` answers in that language within a block.
+_grader = Translator()
+_, ngettext, speaking = _grader.gettext, _grader.ngettext, _grader.speaking
 
 
 def notebook_language(nb, path):
@@ -27,33 +27,6 @@ def notebook_language(nb, path):
     if primary in LANGUAGES:
         return primary
     return edition_language(environ={}, cwd=Path(path).resolve().parent)
-
-
-@contextmanager
-def speaking(language):
-    """Within the block, ``_`` and ``ngettext`` of this module answer in ``language``."""
-    translation = gettext.NullTranslations() if language == "en" else load_translation(language)
-    before = _current["translation"]
-    _current["translation"] = translation
-    try:
-        yield
-    finally:
-        _current["translation"] = before
-
-
-def _(message):
-    """``message`` (English, the message id) in the language being spoken."""
-    return _current["translation"].gettext(message)
-
-
-def ngettext(singular, plural, count):
-    """``singular`` or ``plural`` (English ids) for ``count`` in the language being spoken."""
-    return _current["translation"].ngettext(singular, plural, count)
-
-
-def N_(message):
-    """Mark ``message`` for the catalogue where it is defined; ``_`` translates it where shown."""
-    return message
 
 
 # The status codes of the JSON report, as the text report and the gradebook's notes show them.

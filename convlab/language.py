@@ -23,6 +23,7 @@ import gettext
 import io
 import os
 import warnings
+from contextlib import contextmanager
 from pathlib import Path
 
 LANGUAGES = ("en", "zh")
@@ -32,8 +33,6 @@ LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 LANGUAGE_ENV_VAR = "CONVLAB_LANGUAGE"
 # The folder each edition's notebooks live in: notebooks/zh/, learner/zh/, my-lessons/zh/.
 EDITION_FOLDERS = {"zh": "zh"}
-
-_current = {"language": "en", "translation": gettext.NullTranslations()}
 
 
 def catalogue_path(language, locale_dir=LOCALE_DIR):
@@ -70,14 +69,47 @@ def check_language(language):
         )
 
 
+class Translator:
+    """Speaks one language at a time: ``gettext`` / ``ngettext`` look English message ids up in
+    it. The series has one (``_`` below); the grader keeps its own, so that grading a Chinese
+    notebook does not switch a caller's lessons to Chinese (``classroom.words``)."""
+
+    def __init__(self):
+        self.language, self.translation = "en", gettext.NullTranslations()
+
+    def use(self, language):
+        """Speak ``language`` ("en" or "zh") from now on."""
+        check_language(language)
+        english = language == "en"
+        self.translation = gettext.NullTranslations() if english else load_translation(language)
+        self.language = language
+
+    @contextmanager
+    def speaking(self, language):
+        """Speak ``language`` within the block, then the language spoken before."""
+        before = self.language, self.translation
+        self.use(language)
+        try:
+            yield
+        finally:
+            self.language, self.translation = before
+
+    def gettext(self, message):
+        return self.translation.gettext(message)
+
+    def ngettext(self, singular, plural, count):
+        return self.translation.ngettext(singular, plural, count)
+
+
+_series = Translator()
+
+
 def set_language(language):
     """Show everything from now on in ``language`` ("en" or "zh"): widgets made after the call,
     plots, printed lines, check messages and errors. Chinese also makes matplotlib draw with the
     CJK font the set-up installs; without one the words still switch, and a warning says how to
     install a font (plots would show boxes for Chinese characters)."""
-    check_language(language)
-    translation = gettext.NullTranslations() if language == "en" else load_translation(language)
-    _current.update(language=language, translation=translation)
+    _series.use(language)
     if language == "zh":
         from convlab.fonts import MissingCJKFontError, use_cjk_font
 
@@ -89,17 +121,17 @@ def set_language(language):
 
 def language():
     """The language the series shows now: "en" or "zh"."""
-    return _current["language"]
+    return _series.language
 
 
 def _(message):
     """``message`` (English, the message id) in the current language."""
-    return _current["translation"].gettext(message)
+    return _series.gettext(message)
 
 
 def ngettext(singular, plural, count):
     """``singular`` or ``plural`` (English ids) for ``count``, in the current language."""
-    return _current["translation"].ngettext(singular, plural, count)
+    return _series.ngettext(singular, plural, count)
 
 
 def N_(message):
