@@ -265,14 +265,10 @@ CHEATS = {
     ),
     "reaches-later-students": (REACHES_LATER_STUDENTS + EX1.format(WRONG), "failed"),
     # Containment: each fails its own exercise with a clear message and harms no one after it.
-    "prints-invalid-bytes": (
-        "import os\n\nos.write(1, b'\\xff\\xfe')\nos.write(2, b'\\xc0')\nprint('\\udcff')\n"
+    "floods-invalid-bytes": (  # to the kernel's own stdout and stderr, and through its messages
+        "import os, sys\n\nos.write(1, b'\\xff\\xfe')\nos.write(2, b'\\xc0')\nprint('\\udcff')\n"
+        "for _ in range(64):\n    sys.stdout.write('x' * 2**20)\n"
         + EX1.format("    raise ValueError('\\udcff' * 10**6)"),
-        "failed",
-    ),
-    "floods-output": (
-        "import sys\n\nfor _ in range(64):\n    sys.stdout.write('x' * 2**20)\n"
-        + EX1.format(WRONG),
         "failed",
     ),
     "ignores-interrupt": (
@@ -405,9 +401,8 @@ def test_faults_cost_only_their_own_exercise(graded):
     _, reports, _ = graded
     for technique in ("kills-kernel", "terminates-kernel", "system-exit-in-call",
                       "keyboard-interrupt-in-call", "exhausts-memory", "reads-instructor-files",
-                      "equals-everything", "tensor-subclass", "prints-invalid-bytes",
-                      "floods-output", "ignores-interrupt", "segfaults-kernel",
-                      "huge-expression"):  # fmt: skip
+                      "equals-everything", "tensor-subclass", "floods-invalid-bytes",
+                      "ignores-interrupt", "segfaults-kernel", "huge-expression"):  # fmt: skip
         ex2 = reports[f"cheat-{technique}"]["exercises"][1]
         assert ex2["status"] == "passed", (technique, ex2)
     assert reports["cheat-kills-kernel"]["kernel_restarts"] == 1
@@ -418,9 +413,9 @@ def test_faults_cost_only_their_own_exercise(graded):
 def test_each_failure_is_named_in_its_own_result(graded):
     _, reports, _ = graded
     ex1 = {name: reports[f"cheat-{name}"]["exercises"][0]["message"] for name in CHEATS}
-    invalid = ex1["prints-invalid-bytes"]  # a million lone surrogates, cut and made printable
+    invalid = ex1["floods-invalid-bytes"]  # a million lone surrogates, cut and made printable
     assert invalid.startswith("ValueError: \ufffd") and invalid.endswith("…") and len(invalid) < 320
-    assert reports["cheat-floods-output"]["notes"] == [
+    assert reports["cheat-floods-invalid-bytes"]["notes"] == [
         "ex1-check: a cell printed more than 2 MiB; the rest was cut"
     ]
     assert "ignored the interrupt; the kernel was restarted" in ex1["ignores-interrupt"]
