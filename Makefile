@@ -37,12 +37,11 @@ lab-zh: $(VENV)/installed
 		my-lessons/zh/01_cross_correlation.ipynb
 
 # Lint and format checks first (seconds), then every test and notebook on two workers;
-# --dist loadgroup keeps each notebook's cells, and each test module but the long grading one
-# (tests/conftest.py), on one worker.
+# --dist loadscope keeps each notebook's cells, and each test module, on one worker.
 test: $(VENV)/installed
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m pytest -n 2 --dist loadgroup
+	$(PYTHON) -m pytest -n 2 --dist loadscope
 
 # The unit tests alone, in one process (seconds): the loop while changing code. The marked
 # suites (pyproject.toml) are left out; `pytest --lf` re-runs just what failed last time.

@@ -33,18 +33,8 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-# `make test` spreads these modules' tests over both workers one by one (`--dist loadgroup`): long,
-# independent gradings whose shared set-up (a release, seconds) each worker can afford. Every other
-# module stays on one worker, for its module-scoped fixtures (a JupyterLab server, a class run, the
-# site build), and so does each notebook, whose cells share one kernel in order.
-SPREAD_MODULES = {"test_classroom.py"}
-
-
 def pytest_collection_modifyitems(items):
-    """Mark nbval's items (one per notebook cell) `notebooks`: `make test-fast` leaves them. Group
-    every item but those of SPREAD_MODULES by its file, for pytest-xdist's loadgroup."""
+    """Mark nbval's items (one per notebook cell) `notebooks`: `make test-fast` leaves them."""
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.notebooks)
-        if item.path.name not in SPREAD_MODULES:
-            item.add_marker(pytest.mark.xdist_group(str(item.path)))
