@@ -16,12 +16,23 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import helpers  # noqa: E402
+from classroom.release import release  # noqa: E402
+from support.assignments import EDITIONS  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def fashion():
     """The real Fashion-MNIST, loaded once for the whole session."""
     return helpers.load_fashion_mnist()
+
+
+@pytest.fixture(scope="module")
+def student_dirs(tmp_path_factory):
+    """The student versions of each edition's lessons, released once per test module."""
+    targets = {edition: tmp_path_factory.mktemp(f"student-{edition}") for edition in EDITIONS}
+    for edition, target in targets.items():
+        release(EDITIONS[edition], target)
+    return targets
 
 
 @pytest.fixture

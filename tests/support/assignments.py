@@ -1,9 +1,42 @@
-"""nbgrader-style cells and submissions, built in code for the classroom and nbgrader tests."""
+"""nbgrader-style cells and submissions, built in code for the classroom and nbgrader tests, and
+the released lessons they grade."""
+
+import subprocess
+import sys
+from pathlib import Path
 
 import nbformat
 from nbformat.v4 import new_code_cell
 
 from classroom.release import grade_id, nbgrader_flag
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = REPO / "notebooks"
+EDITIONS = {"en": NOTEBOOK_DIR, "zh": NOTEBOOK_DIR / "zh"}  # the Chinese edition: same exercises
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def write(nb, path):
+    nbformat.write(nb, path)
+    return path
+
+
+def run_cli(*args):
+    """``python -m classroom ARGS`` from the repository root; returns the CompletedProcess."""
+    return subprocess.run(
+        [sys.executable, "-m", "classroom", *map(str, args)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+
+
+def instructor_path(name, edition="en"):
+    return EDITIONS[edition] / f"{name}.ipynb"
 
 
 def nbgrader_metadata(name, solution, points=None):
