@@ -44,8 +44,30 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
+# The longest work first, so that `make test`'s two workers (pytest-xdist, --dist loadscope, which
+# hands out notebooks and modules in collection order) end together instead of one waiting for the
+# other's last notebook: the lessons, then these modules, then the rest.
+LONG_MODULES = (
+    "test_integrity.py",
+    "test_nbgrader.py",
+    "test_classroom.py",
+    "test_grading_lessons.py",
+    "test_browser.py",
+    "test_site.py",
+)
+
+
+def running_order(item):
+    """0 for a notebook's cell, 1 for a long module's test, 2 for any other test."""
+    if item.path.suffix == ".ipynb":
+        return 0
+    return 1 if item.path.name in LONG_MODULES else 2
+
+
 def pytest_collection_modifyitems(items):
-    """Mark nbval's items (one per notebook cell) `notebooks`: `make test-fast` leaves them."""
+    """Mark nbval's items (one per notebook cell) `notebooks`: `make test-fast` leaves them. Put
+    the longest work first (a stable sort: each notebook's cells keep their order)."""
     for item in items:
         if item.path.suffix == ".ipynb":
             item.add_marker(pytest.mark.notebooks)
+    items.sort(key=running_order)
