@@ -2,7 +2,7 @@
 
 import os
 
-# Two test workers share two cores: one thread each. With torch's default of one thread per core,
+# Test workers share two cores: one thread each. With torch's default of one thread per core,
 # every worker's threads wait for each other whenever the other worker runs, and a notebook's
 # training cell took 6 minutes instead of one. Set before torch is imported here and inherited by
 # the kernels that nbval and the classroom tests start.
@@ -44,7 +44,7 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-# The longest work first, so that `make test`'s two workers (pytest-xdist, --dist loadscope, which
+# The longest work first, so that `make test`'s workers (pytest-xdist, --dist loadscope, which
 # hands out notebooks and modules in collection order) end together instead of one waiting for the
 # other's last notebook: the lessons, then these modules, then the rest.
 LONG_MODULES = (
