@@ -178,22 +178,23 @@ def train_one_tiny_epoch():
     training.train(net, tiny_data(), epochs=1, batch_size=32, device="cpu", progress=True)
 
 
-def test_the_progress_line_in_a_notebook_is_chinese(chinese, monkeypatch):
+def last_progress_line(monkeypatch):
+    """The progress line a notebook shows after one tiny epoch of training."""
     monkeypatch.setattr(training, "_in_notebook", lambda: True)
     monkeypatch.setattr(training, "NotebookLine", SavedLine)
     SavedLine.lines = []
     train_one_tiny_epoch()
-    last = SavedLine.lines[-1]
+    return SavedLine.lines[-1]
+
+
+def test_the_progress_line_in_a_notebook_is_chinese(chinese, monkeypatch):
+    last = last_progress_line(monkeypatch)
     assert last.startswith("2/2 步 |"), last
     assert " 步/s" in last and "第 1/1 轮，测试准确率 0." in last, last
 
 
 def test_the_progress_line_in_english_is_unchanged(monkeypatch):
-    monkeypatch.setattr(training, "_in_notebook", lambda: True)
-    monkeypatch.setattr(training, "NotebookLine", SavedLine)
-    SavedLine.lines = []
-    train_one_tiny_epoch()
-    last = SavedLine.lines[-1]
+    last = last_progress_line(monkeypatch)
     assert last.startswith("2/2 steps |"), last
     assert "step/s" in last and "epoch 1/1, test accuracy 0." in last, last
 
