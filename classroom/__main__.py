@@ -3,7 +3,8 @@
 Exit status of ``grade`` (for a class: over all its submissions): 0 full marks, 1 graded below
 full marks (an unreadable submission too: it is graded "not run"), 2 bad arguments, a missing
 submission or an unreadable instructor notebook. ``learner --check`` exits with 1 when the
-committed learner edition is not what a fresh build writes.
+committed learner edition is not what a fresh build writes. ``similarity`` exits with 0 when it
+flags no pair of students, 1 when it flags one, 2 for bad arguments.
 """
 
 import argparse
@@ -14,6 +15,7 @@ from pathlib import Path
 import nbformat
 
 from .batch import GLOB_CHARACTERS, find_submissions, grade_many
+from .copying import THRESHOLD, similarity_command
 from .grade import DEFAULT_MEMORY_LIMIT_GIB, grade
 from .learner import REPO, learner_edition_differences, write_learner_edition
 from .release import release
@@ -109,7 +111,33 @@ def _parser():
         help="folder for a class's gradebook.csv and one JSON report per student "
         "(default graded/ when grading several submissions)",
     )
+    _add_similarity(commands)
     return parser
+
+
+def _add_similarity(commands):
+    similarity = commands.add_parser(
+        "similarity",
+        help="list the pairs of students whose answers to an exercise are too alike",
+        epilog="exit status: 0 nothing flagged, 1 a pair flagged, 2 bad arguments or an "
+        "unreadable instructor notebook",
+    )
+    similarity.add_argument(
+        "submissions", nargs="+", metavar="SUBMISSION", help="notebooks, globs or a folder of "
+        "student folders, as for grade",
+    )  # fmt: skip
+    similarity.add_argument(
+        "--instructor", required=True, help="the instructor notebook they were released from"
+    )
+    similarity.add_argument(
+        "--threshold",
+        type=float,
+        default=THRESHOLD,
+        help=f"score in (0, 1] from which a pair is flagged (default {THRESHOLD})",
+    )
+    similarity.add_argument(
+        "--json", action="store_true", help='print {"flagged": [...]} instead of a report'
+    )
 
 
 def _grade_class(args, sources):
@@ -179,6 +207,8 @@ def main(argv=None):
             return 0
         if args.command == "learner":
             return _learner(args.check)
+        if args.command == "similarity":
+            return similarity_command(args.submissions, args.instructor, args.json, args.threshold)
         if not args.unsandboxed and (why := why_unavailable()):
             raise SandboxUnavailable(why)
         if _is_class(args):
