@@ -19,6 +19,7 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
+from time import perf_counter
 
 import nbformat
 
@@ -476,7 +477,10 @@ def main():
     parser.add_argument("--threshold", type=float, default=THRESHOLD)
     threshold = parser.parse_args().threshold
     with tempfile.TemporaryDirectory() as folder:
-        rows = measured_pairs(folder, write_class(folder))
+        instructors = write_class(folder)
+        start = perf_counter()
+        rows = measured_pairs(folder, instructors)
+        seconds = perf_counter() - start
     print(f"{'lesson':<22}{'exercise':<11}{'pair':<13}{'kind':<8}{'score':>6}{'matched':>8}"
           f"{'own tokens':>12}  flagged")  # fmt: skip
     for row in rows:
@@ -487,7 +491,8 @@ def main():
         )
     kinds = {kind: [row for row in rows if row[4] == kind] for kind in ("copy", "indep", "stub")}
     judgeable = [row for row in kinds["copy"] if min(row[7], row[8]) >= MIN_MATCHED]
-    print(f"\nthreshold {threshold:.2f}, at least {MIN_MATCHED} matching tokens")
+    print(f"\n{len(rows)} pairs read, normalised and compared in {seconds:.2f} s")
+    print(f"threshold {threshold:.2f}, at least {MIN_MATCHED} matching tokens")
     for kind, label in (("copy", "copied"), ("indep", "independent"), ("stub", "unanswered")):
         caught = sum(flagged(row, threshold) for row in kinds[kind])
         print(f"{label} pairs flagged: {caught} of {len(kinds[kind])}")
