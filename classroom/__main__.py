@@ -15,13 +15,16 @@ from pathlib import Path
 import nbformat
 
 from .batch import GLOB_CHARACTERS, find_submissions, grade_many
+from .batch import _safe as file_stem
 from .copying import THRESHOLD, similarity_command
+from .feedback import FEEDBACK_FOLDER, write_feedback, write_feedback_pages
 from .grade import DEFAULT_MEMORY_LIMIT_GIB, grade
 from .learner import REPO, learner_edition_differences, write_learner_edition
 from .release import release
 from .report import format_report
+from .roster import match_roster, read_roster, roster_problems, write_canvas_gradebook
 from .sandbox import SandboxUnavailable, why_unavailable
-from .words import ngettext, notebook_language, speaking
+from .words import _, ngettext, notebook_language, speaking
 
 EXIT_FULL_MARKS, EXIT_NOT_FULL_MARKS, EXIT_USAGE = 0, 1, 2
 
@@ -109,7 +112,24 @@ def _parser():
     grade_command.add_argument(
         "--out",
         help="folder for a class's gradebook.csv and one JSON report per student "
-        "(default graded/ when grading several submissions)",
+        "(default graded/ when grading several submissions), and a feedback page per student "
+        "in its feedback/",
+    )
+    grade_command.add_argument(
+        "--feedback",
+        metavar="PAGE",
+        help="also write the student's feedback page (HTML) to PAGE (one submission only)",
+    )
+    grade_command.add_argument(
+        "--roster",
+        help="CSV mapping each submission folder to the LMS student ('folder' column and Canvas's "
+        "ID, SIS User ID or SIS Login ID): also write canvas_gradebook.csv into --out",
+    )
+    grade_command.add_argument(
+        "--lms-assignment",
+        metavar="TITLE",
+        help="the LMS assignment's column title, e.g. 'Edge detection (4567)' for an existing "
+        "Canvas assignment (default: the notebook's name)",
     )
     _add_similarity(commands)
     return parser
@@ -146,9 +166,13 @@ def _grade_class(args, sources):
     options = ["--timeout", str(args.timeout), "--cell-timeout", str(args.cell_timeout)]
     options += ["--memory-limit", str(args.memory_limit)] + (["--fast"] if args.fast else [])
     options += ["--unsandboxed"] if args.unsandboxed else []
+    if args.feedback:
+        raise ValueError("--feedback is for one submission; a class's pages go to OUT/feedback/")
+    roster = read_roster(args.roster) if args.roster else None  # before grading: fail early
     out = Path(args.out or "graded")
     instructor = nbformat.read(args.instructor, as_version=4)
-    with speaking(notebook_language(instructor, args.instructor)):
+    language = notebook_language(instructor, args.instructor)
+    with speaking(language):
         reports = grade_many(submissions, args.instructor, out, args.jobs, options, args.timeout)
         for student, report in reports.items():
             print(f"{student}: {report['score']:g}/{report['max_score']}")
@@ -159,8 +183,30 @@ def _grade_class(args, sources):
                 len(reports),
             ).format(gradebook=out / "gradebook.csv", count=len(reports))
         )
+        _write_for_students(args, reports, out, roster, language)
     full = all(report["score"] == report["max_score"] for report in reports.values())
     return EXIT_FULL_MARKS if full else EXIT_NOT_FULL_MARKS
+
+
+def _write_for_students(args, reports, out, roster, language):
+    """A class's feedback pages and, with a roster, its Canvas gradebook; prints what it wrote."""
+    names = {student: file_stem(student) for student in reports}
+    pages = write_feedback_pages(reports, out / FEEDBACK_FOLDER, names, args.instructor, language)
+    print(
+        ngettext(
+            "wrote {count} feedback page into {folder}",
+            "wrote {count} feedback pages into {folder}",
+            len(pages),
+        ).format(count=len(pages), folder=out / FEEDBACK_FOLDER)
+    )
+    if roster is None:
+        return
+    match = match_roster(roster, reports)
+    assignment = args.lms_assignment or Path(args.instructor).stem
+    gradebook = write_canvas_gradebook(match, out / "canvas_gradebook.csv", assignment)
+    print(_("wrote {gradebook} for the LMS").format(gradebook=gradebook))
+    for line in roster_problems(match, gradebook):
+        print(line)
 
 
 def _is_class(args):
@@ -169,6 +215,7 @@ def _is_class(args):
     return (
         len(args.submissions) > 1
         or args.out is not None
+        or args.roster is not None
         or Path(only).is_dir()
         or bool(GLOB_CHARACTERS & set(only))
     )
@@ -226,6 +273,8 @@ def main(argv=None):
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     print(json.dumps(report.to_dict(), indent=2) if args.json else format_report(report))
+    if args.feedback:  # after the report: a page that cannot be written still leaves the grade
+        write_feedback(report.to_dict(), args.feedback, instructor=args.instructor)
     return EXIT_FULL_MARKS if report.score == report.max_score else EXIT_NOT_FULL_MARKS
 
 
