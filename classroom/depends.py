@@ -20,7 +20,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 from .release import nbgrader_flag
 
 # Turns %magics and !shell lines into Python calls.
-_to_python = TransformerManager().transform_cell
+to_python = TransformerManager().transform_cell
 
 
 def _base_name(node):
@@ -122,7 +122,7 @@ def names_bound_and_read(source):
     (or is too deep to analyse) or star-imports, so the caller keeps such a cell.
     """
     try:
-        tree = ast.parse(_to_python(source))
+        tree = ast.parse(to_python(source))
         if any(
             isinstance(node, ast.ImportFrom) and node.names[0].name == "*"
             for node in ast.walk(tree)

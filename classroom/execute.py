@@ -16,7 +16,7 @@ from time import monotonic
 
 import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_core.utils import ensure_async
+from jupyter_core.utils import ensure_async, run_sync
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
@@ -68,8 +68,8 @@ def _reply_summary(content):
     return kept
 
 
-class CappedClient(AsyncKernelClient):
-    """A kernel client whose output channel refuses messages over MESSAGE_LIMIT_BYTES.
+class CappedIopub:
+    """A kernel client mixin: the output channel refuses messages over MESSAGE_LIMIT_BYTES.
 
     ZeroMQ drops such a message, and the connection it came on (which comes back at once), before
     the grader reads it; the cell loses that output and, perhaps, its end-of-output notice, which
@@ -83,6 +83,10 @@ class CappedClient(AsyncKernelClient):
         socket.setsockopt(zmq.MAXMSGSIZE, MESSAGE_LIMIT_BYTES)
         socket.connect(url)
         return socket
+
+
+class CappedClient(CappedIopub, AsyncKernelClient):
+    """nbclient's kernel client, with the output channel capped (CappedIopub)."""
 
 
 class GradingClient(NotebookClient):
@@ -163,13 +167,15 @@ class Run:
     died_at: int = None  # the cell index the kernel died (or hung) in, if it did
     hung: bool = False  # the kernel did not answer an interrupt (it was shut down)
     cut: list = field(default_factory=list)  # cells whose output was cut
+    then: object = None  # what ``then`` returned, when every cell ran
 
 
-def run(nb, cwd, timeout, cell_timeout, env=None, sandbox=None):
+def run(nb, cwd, timeout, cell_timeout, env=None, sandbox=None, then=None):
     """Execute ``nb`` in place in folder ``cwd`` with environment ``env``; returns a Run.
 
     The kernel runs in ``sandbox`` (classroom.sandbox.Sandbox) unless it is None. Cells tagged
-    ``skip-execution`` are skipped.
+    ``skip-execution`` are skipped. Once every cell ran, ``then(km, replies)`` may still use the
+    kernel (its jupyter_client manager); the kernel is shut down at the end in any case.
     """
     client = GradingClient(
         nb,
@@ -180,6 +186,13 @@ def run(nb, cwd, timeout, cell_timeout, env=None, sandbox=None):
         resources={"metadata": {"path": str(cwd)}},
         shutdown_kernel="immediate",
     )
+    try:
+        return _run(client, timeout, env, then)
+    finally:
+        _shut_down(client)
+
+
+def _run(client, timeout, env, then):
     try:
         # Nothing the kernel writes to its own stdout or stderr reaches the grader's (a class run
         # reads a report there): what it prints goes through its messages, capped above.
@@ -193,4 +206,15 @@ def run(nb, cwd, timeout, cell_timeout, env=None, sandbox=None):
     except Unresponsive:
         stopped = _("the kernel did not answer an interrupt")
         return Run(client.replies, stopped, client.current_index, hung=True, cut=client.cut)
-    return Run(client.replies, "", cut=client.cut)
+    after = then(client.km, client.replies) if then is not None else None
+    return Run(client.replies, "", cut=client.cut, then=after)
+
+
+def _shut_down(client):
+    """Stop the kernel (the client does not own its manager, so it leaves it running)."""
+    km = client.km
+    if km is None or not km.has_kernel:
+        return
+    if client.kc is not None:
+        client.kc.stop_channels()
+    run_sync(km.shutdown_kernel)(now=True)

@@ -14,12 +14,14 @@ from pathlib import Path
 from time import monotonic
 
 import nbformat
+from nbformat.v4 import new_code_cell
 
+from .channel import StudentKernel
 from .depends import cells_needed_by_exercises
 from .execute import OUTPUT_LIMIT_BYTES, SKIP_TAG, run
-from .exercises import GUARD_KEY, check_owners, check_watch_names, is_check_cell
-from .guard import with_guards
-from .release import BEGIN_HIDDEN_TESTS, grade_id
+from .exercises import GRADER_KEY, check_owners, is_check_cell
+from .judge import Judge
+from .release import BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, grade_id, replace_regions
 from .report import ExerciseResult, Report
 from .sandbox import Limits, Sandbox, SandboxUnavailable, why_unavailable
 from .submission import assemble, duplicated_solutions, malformed_cells, read_submission
@@ -48,6 +50,25 @@ def _skip(cell):
     cell.metadata.setdefault("tags", []).append(SKIP_TAG)
 
 
+def kernel_notebook(nb, memory_limit_gib):
+    """What the student's kernel runs: ``nb`` without its hidden tests, and a setup cell
+    (classroom.kernel_side.setup: the memory cap, the streams' flushing) before the first
+    exercise, once the lesson has imported what it needs."""
+    kernel_nb = nbformat.from_dict(nb)
+    first = min(check_owners(nb), default=None)
+    for cell in kernel_nb.cells:
+        if is_check_cell(cell):
+            cell.source = replace_regions(cell.source, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS)[0]
+    if first is not None:
+        setup = (
+            "import classroom.kernel_side as _grading\n"
+            f"_grading.setup({memory_limit_gib!r})\n"
+            "del _grading"
+        )
+        kernel_nb.cells.insert(first, new_code_cell(setup, metadata={GRADER_KEY: {"setup": True}}))
+    return kernel_nb
+
+
 def _attempt(nb, settled, fast):
     """The notebook to run next: ``nb`` with skip tags on what need not (or must not) run again.
 
@@ -59,7 +80,7 @@ def _attempt(nb, settled, fast):
     owners = check_owners(nb)
     needed = cells_needed_by_exercises(nb) if fast else None
     for index, cell in enumerate(attempt.cells):
-        if cell.cell_type != "code" or GUARD_KEY in cell.metadata:
+        if cell.cell_type != "code" or GRADER_KEY in cell.metadata:
             continue
         owner = owners.get(index)
         result = settled.get(owner)
@@ -70,6 +91,24 @@ def _attempt(nb, settled, fast):
     return attempt
 
 
+def _judged(judge, attempt, settled):
+    """The ``then`` of a kernel's run (classroom.execute.run): the kernel's own results of the
+    visible checks, and the judge's verdicts on those that passed there."""
+
+    def then(km, replies):
+        results = exercise_results(attempt, replies, "")
+        wanted = {name for name, result in results.items()
+                  if result.status == "passed" and name not in settled}  # fmt: skip
+        kernel = StudentKernel(km)
+        try:
+            verdicts, lost = judge.judge(kernel, wanted)
+        finally:
+            kernel.close()
+        return results, verdicts, lost
+
+    return then
+
+
 def check_notebook(
     nb,
     cwd,
@@ -77,51 +116,74 @@ def check_notebook(
     cell_timeout=120,
     fast=False,
     env=None,
-    watch=None,
     memory_limit_gib=DEFAULT_MEMORY_LIMIT_GIB,
     sandbox=None,
+    instructor=None,
 ):
-    """Grade the assembled notebook ``nb``.
+    """Grade the assembled notebook ``nb`` against ``instructor`` (by default ``nb`` itself).
 
     Returns ``(exercise_results, why_stopped, restarts, notes)``; ``notes`` name the exercises
-    whose output was cut. ``nb`` runs with guard cells (see classroom.guard) in folder ``cwd``, its
-    kernel in ``sandbox`` unless it is None. When the kernel dies or hangs in an exercise, that
+    whose output was cut. The student's kernel runs ``nb`` without hidden tests in folder ``cwd``,
+    in ``sandbox`` unless it is None; then the judge (classroom.judge) runs each check whose
+    visible part passed there, hidden tests included, calling the student's functions in that
+    kernel. An exercise passes when both pass. When the kernel dies or hangs in an exercise, that
     exercise fails and a fresh kernel reruns what the later ones need (lesson cells and passed
-    solutions) and goes on. ``watch``: ``{check grade_id: names}`` from
-    ``check_watch_names`` (by default those of ``nb`` itself).
+    solutions) and goes on.
     """
-    guarded = with_guards(nb, check_watch_names(nb) if watch is None else watch, memory_limit_gib)
+    judge = Judge(nb if instructor is None else instructor, cell_timeout)
+    kernel_nb = kernel_notebook(nb, memory_limit_gib)
     deadline = monotonic() + timeout
     settled, restarts, notes = {}, 0, []
     while True:
-        attempt = _attempt(guarded, settled, fast)
+        attempt = _attempt(kernel_nb, settled, fast)
         left = max(deadline - monotonic(), 1e-3)
-        outcome = run(attempt, cwd, left, cell_timeout, env, sandbox)
-        for name, result in exercise_results(attempt, outcome.replies, outcome.stopped).items():
-            settled.setdefault(name, result)
+        then = _judged(judge, attempt, settled)
+        outcome = run(attempt, cwd, left, cell_timeout, env, sandbox, then)
+        results, verdicts, lost = outcome.then or (
+            exercise_results(attempt, outcome.replies, outcome.stopped),
+            {},
+            None,
+        )
+        for name, result in results.items():
+            if name in verdicts and verdicts[name] is not None:
+                result = ExerciseResult(name, 0, result.max_points, "failed", verdicts[name])
+            if result.status != "passed" or name in verdicts:
+                settled.setdefault(name, result)
         notes += [note for note in _cut_notes(attempt, outcome.cut) if note not in notes]
-        death = None
-        if outcome.died_at is not None:
-            death = death_result(attempt, outcome.died_at, outcome.hung)
+        death = _death(attempt, outcome, lost)
         if death is None or death.grade_id in settled:
             break
         settled[death.grade_id] = death
         restarts += 1
     stopped = outcome.stopped if death is None else ""
-    results = []
-    for cell in guarded.cells:
+    final = []
+    for cell in kernel_nb.cells:
         if is_check_cell(cell):
             points = cell.metadata.nbgrader.get("points", 0)
             not_run = ExerciseResult(grade_id(cell), 0, points, "not run", stopped or _("not run"))
-            results.append(settled.get(grade_id(cell), not_run))
-    return results, stopped, restarts, notes
+            final.append(settled.get(grade_id(cell), not_run))
+    return final, stopped, restarts, notes
+
+
+def _death(attempt, outcome, lost):
+    """The failed result of the exercise the kernel died or hung in, in its run or while being
+    judged; None when it did not (or died in lesson code)."""
+    if outcome.died_at is not None:
+        return death_result(attempt, outcome.died_at, outcome.hung)
+    if lost is not None and lost[0] is not None:
+        return death_result(attempt, _check_index(attempt, lost[0]), lost[1])
+    return None
+
+
+def _check_index(nb, name):
+    return next(i for i, c in enumerate(nb.cells) if is_check_cell(c) and grade_id(c) == name)
 
 
 def _cut_notes(nb, cut):
     """A note for each cell of ``nb`` (indices ``cut``) whose output the grader cut."""
     owners, notes = check_owners(nb), []
     for index in cut:
-        owner = owners.get(index) or nb.cells[index].metadata.get(GUARD_KEY, {}).get("exercise")
+        owner = owners.get(index)
         limit = OUTPUT_LIMIT_BYTES // 2**20
         if owner is None:
             notes.append(_("a lesson cell printed more than {limit} MiB; the rest was cut").format(
@@ -196,12 +258,11 @@ def grade(
         notes = malformed_cells(submission)
         sandbox = _sandbox(cwd.parent, env, timeout) if sandboxed else None
         results, stopped, restarts, cut = check_notebook(
-            nb, cwd, timeout, cell_timeout, fast, env, check_watch_names(instructor),
-            memory_limit_gib, sandbox,
-        )  # fmt: skip
+            nb, cwd, timeout, cell_timeout, fast, env, memory_limit_gib, sandbox, instructor
+        )
         for result in results:
             solution = result.grade_id.removesuffix("-check")
-            if solution in duplicates and result.status != "tampered":
+            if solution in duplicates:
                 result.message = _(
                     "the submission has several solution cells with grade_id {grade_id!r}: "
                     "keep exactly one"

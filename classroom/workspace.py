@@ -3,10 +3,11 @@
 The kernel starts in ``<workspace>/notebooks/``, an empty folder laid out like the repository's, so
 the lessons' ``import helpers`` and ``helpers.REPO_ROOT / …`` find copies of the repository code
 (``helpers.py``, ``convlab/``, ``figures/``) through ``PYTHONPATH``, and the lesson data in
-``notebooks/results/``. No notebook is copied: a student cell that lists or reads the folder finds
-no instructor notebook and no hidden test. Fashion-MNIST is read where it already lies, through
-$FASHION_MNIST_ROOT. The kernel speaks the edition's language ($CONVLAB_LANGUAGE), so a Chinese
-submission's errors and check messages are Chinese.
+``notebooks/results/``; ``classroom/`` holds only the two modules the judge's channel runs in the
+kernel (classroom.kernel_side). No notebook is copied: a student cell that lists or reads the
+folder finds no instructor notebook and no hidden test. Fashion-MNIST is read where it already
+lies, through $FASHION_MNIST_ROOT. The kernel speaks the edition's language ($CONVLAB_LANGUAGE),
+so a Chinese submission's errors and check messages are Chinese.
 """
 
 import os
@@ -23,6 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 # The code's catalogue (convlab.language) goes with the code; never locale/zh/lessons/, whose
 # entries include the hidden tests' strings.
 COPIED = ("helpers.py", "convlab", "figures", "notebooks/results", "locale/zh/LC_MESSAGES")
+# The grader's code that runs in the kernel (the judge's channel), as a package of its own.
+KERNEL_SIDE = ("classroom/plain.py", "classroom/kernel_side.py")
 DATA_ENV_VAR = "FASHION_MNIST_ROOT"  # convlab.data's variable; not imported, to keep torch out
 
 
@@ -67,6 +70,10 @@ def workspace(language="en", sandboxed=False):
     with tempfile.TemporaryDirectory(prefix="classroom-") as folder:
         root = Path(folder)
         for name in COPIED:
+            _copy(REPO / name, root / name)
+        (root / "classroom").mkdir()
+        (root / "classroom" / "__init__.py").touch()
+        for name in KERNEL_SIDE:
             _copy(REPO / name, root / name)
         (root / "notebooks").mkdir(exist_ok=True)
         env = kernel_environment(root, language, sandboxed)
