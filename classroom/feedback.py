@@ -101,7 +101,6 @@ def _row(exercise, hide):
 def _words(report, student, hide):
     """The page's sentences in the language being spoken."""
     notebook = Path(report["submission"]).name
-    missing = report.get("missing_solutions") or []
     max_score = report.get("max_score")
     return {
         "title": _("Feedback on {notebook}").format(notebook=notebook),
@@ -114,17 +113,19 @@ def _words(report, student, hide):
         "result": _("Result"),
         "points": _("Points"),
         "details": _("Details"),
-        "missing": _hidden(
-            ngettext(
-                "Solution cell missing from your submission: {grade_ids}",
-                "Solution cells missing from your submission: {grade_ids}",
-                len(missing),
-            ).format(grade_ids=", ".join(map(str, missing))),
-            hide,
-        )
-        if missing
-        else "",
+        "missing": _hidden(_missing_sentence(report.get("missing_solutions") or []), hide),
     }
+
+
+def _missing_sentence(grade_ids):
+    """The sentence naming the solution cells missing from the submission ("" for none)."""
+    if not grade_ids:
+        return ""
+    return ngettext(
+        "Solution cell missing from your submission: {grade_ids}",
+        "Solution cells missing from your submission: {grade_ids}",
+        len(grade_ids),
+    ).format(grade_ids=", ".join(map(str, grade_ids)))
 
 
 def _instructor_paths(instructors):
