@@ -27,8 +27,10 @@ THRESHOLD = 0.8
 # Matching tokens of own code needed: one-line answers (a kernel) are alike when honest too
 # (independent pairs scoring 0.5 or more matched at most 31 tokens); a loop copied is 40 or more.
 MIN_MATCHED = 40
-# An answer this long is no exercise of the series (the longest solution has ~250 tokens), and
-# comparing it would take quadratic time: it is named in the notes instead of compared.
+# An answer this long is no exercise of the series (the longest instructor solution has 137 own
+# tokens in 918 characters), and comparing it would take quadratic time: a note names it instead.
+# The characters are counted before tokenising, so a crafted megabyte answer costs nothing.
+MAX_CHARACTERS = 100_000
 MAX_TOKENS = 5000
 EXIT_NONE_FLAGGED, EXIT_FLAGGED = 0, 1
 
@@ -74,12 +76,14 @@ def class_answers(submissions, instructor):
     """Each student's own code per exercise: ``({student: {exercise: [Statement]}}, notes)``.
 
     ``submissions``: ``[(student, path)]``; ``instructor``: the instructor NotebookNode. A
-    submission that cannot be read, or an answer over ``MAX_TOKENS`` tokens, is left out with a
-    note (a str) saying so.
+    submission that cannot be read, or an answer over ``MAX_CHARACTERS`` characters or
+    ``MAX_TOKENS`` tokens, is left out with a note (a str) saying so.
     """
     known = known_names(instructor)
     given = given_code(instructor, known)
     cells_of, order = exercises_of(instructor)
+    exercises = {exercise: [cell for cell, owner in cells_of.items() if owner == exercise]
+                 for exercise in order}  # fmt: skip
     answers, notes = {}, []
     for student, path in submissions:
         try:
@@ -92,18 +96,33 @@ def class_answers(submissions, instructor):
             )
             continue
         sources, answers[student] = solution_sources(notebook), {}
-        for exercise in order:
-            cells = [cell for cell, owner in cells_of.items() if owner == exercise]
-            own = answer(sources, cells, known, given)
-            if token_count(own) > MAX_TOKENS:
+        for exercise, cells in exercises.items():
+            own, too_long = _own_code(sources, cells, known, given)
+            if too_long:
                 notes.append(
-                    _("{student}, {exercise}: not compared: {tokens} tokens, more than {limit}")
-                    .format(student=student, exercise=exercise, tokens=token_count(own),
-                            limit=MAX_TOKENS)
-                )  # fmt: skip
-                continue
-            answers[student][exercise] = own
+                    _("{student}, {exercise}: {reason}").format(
+                        student=student, exercise=exercise, reason=too_long
+                    )
+                )
+            else:
+                answers[student][exercise] = own
     return answers, notes
+
+
+def _own_code(sources, cells, known, given):
+    """``(statements, "")`` of one student's answer made of ``cells``, or ``(None, why not)``
+    when it is too long to compare."""
+    size = sum(len(source) for cell in cells for source in sources.get(cell, []))
+    if size > MAX_CHARACTERS:
+        return None, _("not compared: {size} characters, more than {limit}").format(
+            size=size, limit=MAX_CHARACTERS
+        )
+    own = answer(sources, cells, known, given)
+    if token_count(own) > MAX_TOKENS:
+        return None, _("not compared: {tokens} tokens, more than {limit}").format(
+            tokens=token_count(own), limit=MAX_TOKENS
+        )
+    return own, ""
 
 
 def flagged_pairs(answers, order, threshold=THRESHOLD):

@@ -8,6 +8,7 @@ answers and leave the rest unanswered, and one who hands in the stubs.
 import json
 import re
 
+import nbformat
 import pytest
 
 from benchmarks.similarity_false_positives import COPIES, LESSONS, write_class
@@ -187,6 +188,30 @@ def test_an_unreadable_submission_is_named_and_the_rest_compared(class_folder, t
     assert re.search(r"^zoe: not compared: the submission is not a notebook", out, re.M)
     assert re.search(r"^ex1-check: anna and fred, score 0\.\d\d, \d+ matching tokens$", out, re.M)
     assert re.search(r"^    anna line \d+: ", out, re.M)
+
+
+@pytest.mark.parametrize(
+    "added, note",
+    [
+        ("# padding\n" * 12_000, r"not compared: 1\d{5} characters, more than 100000"),
+        ("v = w + 1\n" * 1200, r"not compared: 6\d{3} tokens, more than 5000"),
+    ],
+)
+def test_an_answer_too_long_to_compare_is_named(class_folder, tmp_path, added, note, capsys):
+    notebook = read(class_folder / "anna" / "01_cross_correlation.ipynb")
+    (cell,) = [cell for cell in solution_cells(notebook) if grade_id(cell) == "ex1"]
+    cell.source += "\n" + added
+    huge = tmp_path / "zoe" / "01_cross_correlation.ipynb"
+    huge.parent.mkdir()
+    nbformat.write(notebook, huge)
+    sources = [class_folder / "fred" / "01_cross_correlation.ipynb", huge]
+    status = main(["similarity", *map(str, sources), "--instructor",
+                   str(instructor_path("01_cross_correlation"))])  # fmt: skip
+    out = capsys.readouterr().out
+    assert re.search(rf"^zoe, ex1-check: {note}$", out, re.M)
+    # anna's ex1, copied by fred, is not compared in zoe's notebook; her ex2 (fred's too) is
+    assert "ex1-check: fred and zoe" not in out and "ex2-check: fred and zoe" in out
+    assert status == 1
 
 
 @pytest.mark.parametrize(
