@@ -185,6 +185,12 @@ def format_copying(flagged, notes, students, threshold=THRESHOLD):
     return "\n".join(out)
 
 
+def _encodable(text):
+    """``text`` whole, with what UTF-8 cannot encode replaced by "?": a student folder whose
+    name is not UTF-8 becomes a lone surrogate in Python, which print would refuse."""
+    return printable(text, limit=len(text))
+
+
 def similarity_command(sources, instructor_path, as_json=False, threshold=THRESHOLD):
     """Run ``classroom similarity``: print the report (JSON: ``{"flagged": […]}`` on stdout, the
     notes on stderr); return 0 when nothing is flagged, 1 otherwise."""
@@ -194,7 +200,7 @@ def similarity_command(sources, instructor_path, as_json=False, threshold=THRESH
         if as_json:
             print(json.dumps({"flagged": [pair.to_dict() for pair in flagged]}, indent=2))
             for note in notes:
-                print(note, file=sys.stderr)
+                print(_encodable(note), file=sys.stderr)
         else:
-            print(format_copying(flagged, notes, students, check_threshold(threshold)))
+            print(_encodable(format_copying(flagged, notes, students, check_threshold(threshold))))
     return EXIT_FLAGGED if flagged else EXIT_NONE_FLAGGED

@@ -6,6 +6,7 @@ answers and leave the rest unanswered, and one who hands in the stubs.
 """
 
 import json
+import os
 import re
 
 import nbformat
@@ -188,6 +189,18 @@ def test_an_unreadable_submission_is_named_and_the_rest_compared(class_folder, t
     assert re.search(r"^zoe: not compared: the submission is not a notebook", out, re.M)
     assert re.search(r"^ex1-check: anna and fred, score 0\.\d\d, \d+ matching tokens$", out, re.M)
     assert re.search(r"^    anna line \d+: ", out, re.M)
+
+
+def test_a_student_folder_named_in_bytes_is_printed(class_folder, tmp_path, capsys):
+    folder = tmp_path / "class"
+    for student in ("anna", "fred"):
+        (folder / student).mkdir(parents=True)
+        notebook = (class_folder / student / "02_edge_detection.ipynb").read_bytes()
+        (folder / student / "02_edge_detection.ipynb").write_bytes(notebook)
+    (folder / "fred").rename(os.fsdecode(bytes(folder / "fr") + b"\xffd"))
+    status = main(["similarity", str(folder), "--instructor",
+                   str(instructor_path("02_edge_detection"))])  # fmt: skip
+    assert status == 1 and "ex3-check: anna and fr?d, score 1.00" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
