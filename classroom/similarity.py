@@ -6,8 +6,9 @@ lines of the standard ``tokenize``, and each statement is normalised:
 * comments, docstrings, whitespace, line breaks and a trailing comma before a bracket are dropped;
 * every name the answer makes up (its variables, parameters, loop variables, helper functions)
   becomes a placeholder numbered by first use within the statement, so a consistent renaming
-  changes nothing; keywords, attribute names (``.shape``), keyword arguments (``dim=``),
-  builtins and the names the lesson imports or defines (``torch``, ``F``, ``helpers``) stay.
+  changes nothing; keywords, attribute names (``.shape``), keyword arguments (``dim=``), and
+  the builtins and names the lesson imports or defines (``torch``, ``F``, ``helpers``) that the
+  answer does not bind itself stay.
 
 Statements that also occur in the instructor's stub or in the lesson (its other code cells and
 what they print, such as the helpers' source the lesson shows) are dropped: what every student
@@ -122,12 +123,37 @@ def _normalised(tokens, known):
     return tuple(key)
 
 
+def _bound_names(source):
+    """The names ``source`` binds itself, a set of str: assigned, loop, ``with`` and ``except``
+    targets, parameters, functions, classes and ``import … as`` aliases; empty when it does not
+    parse. Such a name is the student's own even when it is a builtin's (``sum = 0``)."""
+    try:
+        tree = ast.parse(_code_only(source))
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return set()
+    bound = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            bound.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, ast.arg):
+            bound.add(node.arg)
+        elif isinstance(node, ast.alias) and node.asname:
+            bound.add(node.asname)
+        elif isinstance(node, ast.ExceptHandler) and node.name:
+            bound.add(node.name)
+    return bound
+
+
 def statements(source, known, cell=""):
     """``[Statement]`` of the code ``source`` in order, docstrings and bare strings left out.
 
-    ``known``: the names that stay as they are besides keywords (see ``known_names``).
+    ``known``: the names that stay as they are besides keywords (see ``known_names``), unless
+    ``source`` binds them itself.
     """
     lines = io.StringIO(source).readlines()
+    known = known - _bound_names(source)
     found = []
     for tokens in _logical_lines(lines):
         if all(token.type == tokenize.STRING for token in tokens):

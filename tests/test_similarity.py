@@ -85,6 +85,13 @@ def test_keywords_attributes_keyword_arguments_and_known_names_stay():
     )
     a, b = statements("y = x + 1", set()), statements("y = x - 1", set())
     assert a[0].key != b[0].key
+    # a builtin's name the answer binds is its own: renaming it changes nothing
+    builtin, renamed = (
+        statements(f"{name} = 0\nfor v in values:\n    {name} += max(v, 0)", {"max", "sum"})
+        for name in ("sum", "total")
+    )
+    assert [s.key for s in builtin] == [s.key for s in renamed]
+    assert builtin[2].key == ("_0", "+=", "max", "(", "_1", ",", "0", ")")
 
 
 def test_broken_code_still_gives_its_other_statements():
