@@ -21,8 +21,8 @@ from .similarity import answer, compare, exercises_of, given_code, known_names, 
 from .submission import read_submission, solution_sources
 from .words import _, ngettext, notebook_language, speaking
 
-# Measured on the benchmark's class: disguised copies scored 0.91 to 1.00; independent answers
-# with 40 or more own tokens each at most 0.61, and one-line kernels written alike at most 0.79.
+# Measured on the benchmark's class: disguised copies scored 0.91 to 1.00 (a padded one too);
+# independent answers matching 40 tokens or more at most 0.49, one-line kernels at most 0.94.
 THRESHOLD = 0.8
 # Matching tokens of own code needed: one-line answers (a kernel) are alike when honest too
 # (independent pairs scoring 0.5 or more matched at most 31 tokens); a loop copied is 40 or more.
@@ -45,16 +45,19 @@ class Flagged:
     grade_id: str
     score: float
     matched: int
+    own_tokens: tuple
     lines: list
 
     def to_dict(self):
-        """The JSON form: a, b, grade_id, score, matched_tokens and the matching lines."""
+        """The JSON form: a, b, grade_id, score, matched_tokens, own_tokens ([of a, of b]) and
+        the matching lines."""
         return {
             "a": self.a,
             "b": self.b,
             "grade_id": self.grade_id,
             "score": round(self.score, 3),
             "matched_tokens": self.matched,
+            "own_tokens": list(self.own_tokens),
             "lines": [{"a": _place(a), "b": _place(b)} for a, b in self.lines],
         }
 
@@ -135,7 +138,8 @@ def flagged_pairs(answers, order, threshold=THRESHOLD):
         for a, b in itertools.combinations(sorted(own), 2):
             score, matched, lines = compare(own[a], own[b])
             if score >= threshold and matched >= MIN_MATCHED:
-                flagged.append(Flagged(a, b, exercise, score, matched, lines))
+                sizes = (token_count(own[a]), token_count(own[b]))
+                flagged.append(Flagged(a, b, exercise, score, matched, sizes, lines))
     rank = {exercise: index for index, exercise in enumerate(order)}
     return sorted(flagged, key=lambda pair: (rank[pair.grade_id], -pair.score, pair.a, pair.b))
 
@@ -170,9 +174,18 @@ def format_copying(flagged, notes, students, threshold=THRESHOLD):
     ]  # fmt: skip
     for pair in flagged:
         out.append(
-            _("{exercise}: {a} and {b}, score {score:.2f}, {tokens} matching tokens").format(
-                exercise=pair.grade_id, a=pair.a, b=pair.b, score=pair.score, tokens=pair.matched
-            )
+            _(
+                "{exercise}: {a} and {b}, score {score:.2f}, "
+                "{tokens} matching tokens of {tokens_a} and {tokens_b}"
+            ).format(
+                exercise=pair.grade_id,
+                a=pair.a,
+                b=pair.b,
+                score=pair.score,
+                tokens=pair.matched,
+                tokens_a=pair.own_tokens[0],
+                tokens_b=pair.own_tokens[1],
+            )  # fmt: skip
         )
         for a, b in pair.lines:
             out += ["    " + _line(pair.a, a), "    " + _line(pair.b, b)]

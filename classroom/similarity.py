@@ -15,8 +15,10 @@ what they print, such as the helpers' source the lesson shows) are dropped: what
 was given is not evidence, and an unanswered stub leaves nothing. The rest are sorted, so
 reordering statements changes nothing either, and the two token sequences are compared with
 ``difflib.SequenceMatcher``. Its matching runs shorter than ``MIN_RUN`` tokens are chance (a
-bracket, ``= _0 (``) and do not count; the score is the ratio of the runs that remain,
-2·matched / (tokens of one + tokens of the other), from 0 (nothing alike) to 1 (the same).
+bracket, ``= _0 (``) and do not count. The score is the share of the shorter answer that the
+remaining runs cover, matched / min(tokens of one, tokens of the other), from 0 (nothing alike)
+to 1 (one found whole in the other), as JPlag's "maximum similarity": a copy padded with code of
+the copier's own still scores 1, where difflib's ratio (2·matched / both lengths) would fall.
 """
 
 import ast
@@ -258,7 +260,8 @@ def _flattened(own):
 def compare(own_a, own_b):
     """How alike two answers (``[Statement]`` each) are: ``(score, matched, lines)``.
 
-    ``score`` in [0, 1]; ``matched``: tokens in matching runs of at least ``MIN_RUN``;
+    ``score`` in [0, 1]: ``matched`` / the shorter answer's tokens; ``matched``: tokens in
+    matching runs of at least ``MIN_RUN``;
     ``lines``: ``[(statement of a, statement of b)]``, each statement of ``a`` at least half
     matched paired with the statement of ``b`` it matches most, in ``a``'s line order.
     """
@@ -277,4 +280,4 @@ def compare(own_a, own_b):
         if 2 * count >= len(a.key) and a not in best:
             best[a] = b
     lines = sorted(best.items(), key=lambda pair: (pair[0].cell, pair[0].line))
-    return 2 * matched / (len(tokens_a) + len(tokens_b)), matched, lines
+    return matched / min(len(tokens_a), len(tokens_b)), matched, lines

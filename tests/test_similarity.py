@@ -171,6 +171,8 @@ def test_json_lists_the_flagged_pairs_and_exits_1(class_folder, capsys):
     )
     for item in report["flagged"]:
         assert {"a", "b", "grade_id", "score", "lines"} <= set(item) and item["lines"]
+        # the score is the share of the shorter answer that matches
+        assert item["score"] == round(item["matched_tokens"] / min(item["own_tokens"]), 3)
 
 
 def test_honest_students_and_stubs_exit_0(class_folder, capsys):
@@ -194,7 +196,9 @@ def test_an_unreadable_submission_is_named_and_the_rest_compared(class_folder, t
     out = capsys.readouterr().out
     assert status == 1
     assert re.search(r"^zoe: not compared: the submission is not a notebook", out, re.M)
-    assert re.search(r"^ex1-check: anna and fred, score 0\.\d\d, \d+ matching tokens$", out, re.M)
+    assert re.search(
+        r"^ex1-check: anna and fred, score 0\.\d\d, \d+ matching tokens of \d+ and \d+$", out, re.M
+    )
     assert re.search(r"^    anna line \d+: ", out, re.M)
 
 
