@@ -110,6 +110,13 @@ def _parser():
         help="submissions graded at once, one kernel each (default 1)",
     )
     grade_command.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="grade on the dask.distributed cluster of this scheduler (e.g. tcp://10.0.0.5:8786), "
+        "one task per submission, instead of --jobs processes here; each worker needs this "
+        "repository, its environment and bubblewrap (docs/instructors.md)",
+    )
+    grade_command.add_argument(
         "--out",
         help="folder for a class's gradebook.csv and one JSON report per student "
         "(default graded/ when grading several submissions), and a feedback page per student "
@@ -173,7 +180,9 @@ def _grade_class(args, sources):
     instructor = nbformat.read(args.instructor, as_version=4)
     language = notebook_language(instructor, args.instructor)
     with speaking(language):
-        reports = grade_many(submissions, args.instructor, out, args.jobs, options, args.timeout)
+        reports = grade_many(
+            submissions, args.instructor, out, args.jobs, options, args.timeout, args.scheduler
+        )
         for student, report in reports.items():
             print(f"{student}: {report['score']:g}/{report['max_score']}")
         print(
@@ -210,11 +219,13 @@ def _write_for_students(args, reports, out, roster, language):
 
 
 def _is_class(args):
-    """Whether ``grade`` was given a class (several notebooks, a folder or a glob) or ``--out``."""
+    """Whether ``grade`` was given a class (several notebooks, a folder or a glob), ``--out`` or
+    ``--scheduler``."""
     only = args.submissions[0]
     return (
         len(args.submissions) > 1
         or args.out is not None
+        or args.scheduler is not None
         or args.roster is not None
         or Path(only).is_dir()
         or bool(GLOB_CHARACTERS & set(only))
@@ -256,7 +267,8 @@ def main(argv=None):
             return _learner(args.check)
         if args.command == "similarity":
             return similarity_command(args.submissions, args.instructor, args.json, args.threshold)
-        if not args.unsandboxed and (why := why_unavailable()):
+        # On a cluster the workers grade: classroom.cluster checks their sandboxes instead.
+        if not args.unsandboxed and args.scheduler is None and (why := why_unavailable()):
             raise SandboxUnavailable(why)
         if _is_class(args):
             return _grade_class(args, args.submissions)

@@ -2,12 +2,15 @@
 
 Each submission is graded by its own ``python -m classroom grade … --json`` process (one kernel
 each), so a submission that hangs, crashes its kernel or even the grader process costs only its
-own row. ``--jobs N`` runs N of them at a time.
+own row. ``--jobs N`` runs N of them at a time; ``--scheduler ADDRESS`` runs them as tasks on the
+workers of a dask.distributed cluster instead (classroom.cluster).
 """
 
 import csv
 import glob
+import io
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -88,7 +91,7 @@ def grade_one(path, instructor, options, timeout, checks=()):
         reason = _("the grading process ran past {timeout:g} s and was stopped").format(
             timeout=timeout
         )
-        return _not_graded(path, checks, reason)
+        return not_graded(path, checks, reason)
     try:
         report = json.loads(done.stdout)
     except ValueError:  # no report at all, or invalid bytes where one was expected
@@ -96,11 +99,11 @@ def grade_one(path, instructor, options, timeout, checks=()):
     if not isinstance(report, dict) or not isinstance(report.get("exercises"), list):
         error = done.stderr.decode("utf-8", "replace").strip()[-300:]
         reason = _("the grading process failed: {error}").format(error=error)
-        return _not_graded(path, checks, reason)
+        return not_graded(path, checks, reason)
     return report
 
 
-def _not_graded(path, checks, reason):
+def not_graded(path, checks, reason):
     """The report of a submission whose grading process gave none."""
     exercises = [
         {"grade_id": name, "points": 0, "max_points": points, "status": "not run",
@@ -119,30 +122,53 @@ def instructor_checks(instructor_path):
             for cell in nb.cells if is_check_cell(cell)]  # fmt: skip
 
 
-def grade_many(submissions, instructor, out_dir, jobs=1, options=(), timeout=1800):
+def grade_many(submissions, instructor, out_dir, jobs=1, options=(), timeout=1800, scheduler=None):
     """Grade ``[(student, path)]`` against ``instructor``, ``jobs`` at a time.
 
-    Writes ``<out_dir>/<student>.json`` per student and ``<out_dir>/gradebook.csv``; returns
+    With ``scheduler``, the address of a dask.distributed scheduler (``tcp://host:8786``), each
+    submission is a task on that cluster's workers instead, ``jobs`` unused. Writes
+    ``<out_dir>/<student>.json`` per student and ``<out_dir>/gradebook.csv``; returns
     ``{student: report_dict}``.
     """
     if not isinstance(jobs, int) or isinstance(jobs, bool):
         raise TypeError(f"jobs must be an int, got {type(jobs).__name__}")
     if jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {jobs}")
+    if scheduler is not None and not isinstance(scheduler, str):
+        raise TypeError(f"scheduler must be an address string, got {type(scheduler).__name__}")
+    if scheduler is not None and not scheduler.strip():
+        raise ValueError(f"scheduler must be an address such as tcp://host:8786, got {scheduler!r}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     limit = timeout + PROCESS_MARGIN_S
     checks = instructor_checks(instructor)
+    if scheduler is None:
+        reports = _grade_here(submissions, instructor, jobs, list(options), limit, checks)
+    else:
+        from .cluster import grade_on_cluster  # imports dask: only when a cluster is asked for
+
+        reports = grade_on_cluster(scheduler, submissions, instructor, list(options), limit, checks)
+    for student, report in reports.items():
+        _write_whole(out_dir / f"{_safe(student)}.json", json.dumps(report, indent=2))
+    _write_whole(out_dir / "gradebook.csv", gradebook_text(reports))
+    return reports
+
+
+def _grade_here(submissions, instructor, jobs, options, limit, checks):
+    """``{student: report}`` for ``[(student, path)]``, graded here ``jobs`` at a time."""
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         futures = {
-            student: pool.submit(grade_one, path, instructor, list(options), limit, checks)
+            student: pool.submit(grade_one, path, instructor, options, limit, checks)
             for student, path in submissions
         }
-        reports = {student: future.result() for student, future in futures.items()}
-    for student, report in reports.items():
-        (out_dir / f"{_safe(student)}.json").write_text(json.dumps(report, indent=2))
-    write_gradebook(reports, out_dir / "gradebook.csv")
-    return reports
+        return {student: future.result() for student, future in futures.items()}
+
+
+def _write_whole(path, text):
+    """Write ``text`` to ``path`` through a temporary file beside it: never a half-written file."""
+    temporary = path.with_name(f".{path.name}.partial")
+    temporary.write_text(text, encoding="utf-8", newline="")  # the CSV text has its own \r\n
+    os.replace(temporary, path)
 
 
 def _safe(student):
@@ -150,8 +176,9 @@ def _safe(student):
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in student)
 
 
-def write_gradebook(reports, path):
-    """One CSV row per student: points per exercise, total, maximum, and any tampering or stop.
+def gradebook_text(reports):
+    """The CSV text of the gradebook: one row per student with points per exercise, total,
+    maximum, and any tampering or stop.
 
     The column names are English for the programs that read them; the notes are in the language
     being spoken (classroom.words.speaking), for the instructor.
@@ -159,16 +186,17 @@ def write_gradebook(reports, path):
     exercises = []
     for report in reports.values():
         exercises += [e["grade_id"] for e in report["exercises"] if e["grade_id"] not in exercises]
-    with open(path, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", *exercises, "total", "max", "notes"])
-        for student, report in sorted(reports.items()):
-            points = {e["grade_id"]: e for e in report["exercises"]}
-            notes = [f"{e['grade_id']} {status_word(e['status'])}" for e in report["exercises"]
-                     if e["status"] in ("tampered", "not run")]  # fmt: skip
-            if report.get("stopped"):
-                notes.append(report["stopped"])
-            writer.writerow(
-                [student, *(f"{points[g]['points']:g}" if g in points else "" for g in exercises),
-                 f"{report['score']:g}", report["max_score"] or "", "; ".join(notes)]
-            )  # fmt: skip
+    handle = io.StringIO(newline="")
+    writer = csv.writer(handle)
+    writer.writerow(["student", *exercises, "total", "max", "notes"])
+    for student, report in sorted(reports.items()):
+        points = {e["grade_id"]: e for e in report["exercises"]}
+        notes = [f"{e['grade_id']} {status_word(e['status'])}" for e in report["exercises"]
+                 if e["status"] in ("tampered", "not run")]  # fmt: skip
+        if report.get("stopped"):
+            notes.append(report["stopped"])
+        writer.writerow(
+            [student, *(f"{points[g]['points']:g}" if g in points else "" for g in exercises),
+             f"{report['score']:g}", report["max_score"] or "", "; ".join(notes)]
+        )  # fmt: skip
+    return handle.getvalue()

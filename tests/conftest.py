@@ -52,6 +52,7 @@ LONG_MODULES = (
     "test_nbgrader.py",
     "test_classroom.py",
     "test_grading_lessons.py",
+    "test_cluster.py",
     "test_browser.py",
     "test_site.py",
 )
