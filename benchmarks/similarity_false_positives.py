@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from classroom.copying import MIN_MATCHED, THRESHOLD, class_answers  # noqa: E402
 from classroom.release import CODE_STUB, grade_id, nbgrader_flag, student_version  # noqa: E402
-from classroom.similarity import compare, exercises_of, token_count  # noqa: E402
+from classroom.similarity import MIN_RUN, compare, exercises_of, token_count  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 LESSONS = ("01_cross_correlation", "02_edge_detection")
@@ -459,7 +459,7 @@ def write_class(folder, edition="en"):
     return instructors
 
 
-def measured_pairs(folder, instructors):
+def measured_pairs(folder, instructors, min_run=MIN_RUN):
     """Every compared pair of the class: ``[(lesson, exercise, a, b, kind, score, matched,
     own tokens of a, own tokens of b)]``; ``kind`` is "copy" when one answer is a copy of the
     other (or both of a third), "stub" when either student left the exercise unanswered, else
@@ -478,7 +478,7 @@ def measured_pairs(folder, instructors):
             for i, a in enumerate(students):
                 for b in students[i + 1 :]:
                     own_a, own_b = answers[a][exercise], answers[b][exercise]
-                    score, matched, _ = compare(own_a, own_b)
+                    score, matched, _ = compare(own_a, own_b, min_run)
                     kind = "copy" if origin(lesson, cell, a) == origin(lesson, cell, b) else "indep"
                     kind = kind if cell in typed[a] and cell in typed[b] else "stub"
                     rows.append((lesson, exercise, a, b, kind, score, matched,
@@ -501,6 +501,7 @@ def main():
         start = perf_counter()
         rows = measured_pairs(folder, instructors)
         seconds = perf_counter() - start
+        by_run = {run: measured_pairs(folder, instructors, run) for run in (2, 3, 4, 5, 6, 8)}
     print(f"{'lesson':<22}{'exercise':<11}{'pair':<13}{'kind':<8}{'score':>6}{'matched':>8}"
           f"{'own tokens':>12}  flagged")  # fmt: skip
     for row in rows:
@@ -534,6 +535,15 @@ def main():
         cells = [f"{sum(flagged(r, t, least) for r in kinds['copy'])}/"
                  f"{sum(flagged(r, t, least) for r in kinds['indep'])}" for t in sweep]  # fmt: skip
         print(f"{least:>10}" + "".join(f"{cell:>9}" for cell in cells))
+    print(f"by the shortest run that counts (MIN_RUN): lowest copy score / highest independent "
+          f"score, pairs matching at least {MIN_MATCHED} tokens")  # fmt: skip
+    for run, measured in by_run.items():
+        long_enough = [row for row in measured if row[4] != "stub" and row[6] >= MIN_MATCHED]
+        copies = [row[5] for row in long_enough if row[4] == "copy"]
+        independent = [row[5] for row in long_enough if row[4] == "indep"] or [0]
+        shared = max(row[6] for row in measured if row[4] == "indep")
+        print(f"{run:>10}  {min(copies):.2f} / {max(independent):.2f}  (most tokens two "
+              f"independent answers share: {shared})")  # fmt: skip
 
 
 if __name__ == "__main__":
