@@ -185,7 +185,7 @@ def format_copying(flagged, notes, students, threshold=THRESHOLD):
                 tokens=pair.matched,
                 tokens_a=pair.own_tokens[0],
                 tokens_b=pair.own_tokens[1],
-            )  # fmt: skip
+            )
         )
         for a, b in pair.lines:
             out += ["    " + _line(pair.a, a), "    " + _line(pair.b, b)]
