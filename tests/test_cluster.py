@@ -1,6 +1,6 @@
 """Grading a class on a dask.distributed cluster (``grade --scheduler``, docs/instructors.md): a
 real scheduler and two workers, the ``dask`` command-line programs on 127.0.0.1, give the same
-gradebook and reports as grading on this machine."""
+gradebook, reports and feedback pages as grading on this machine."""
 
 import csv
 import json
@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from distributed import Client
 
+from classroom.feedback import FEEDBACK_FOLDER
 from support.assignments import (
     instructor_path,
     read,
@@ -102,10 +103,13 @@ def _class(student_dir, folder):
 
 
 def _graded(out):
-    """``(gradebook rows, {student: JSON report})`` of a class graded into ``out``."""
+    """``(gradebook rows, {student: JSON report}, {page name: feedback page})`` of a class graded
+    into ``out``."""
     with open(out / "gradebook.csv", newline="", encoding="utf-8") as handle:
         gradebook = list(csv.reader(handle))
-    return gradebook, {path.stem: json.loads(path.read_text()) for path in out.glob("*.json")}
+    reports = {path.stem: json.loads(path.read_text()) for path in out.glob("*.json")}
+    pages = {path.name: path.read_text() for path in (out / FEEDBACK_FOLDER).glob("*.html")}
+    return gradebook, reports, pages
 
 
 def _finished_gradings(address):
@@ -113,7 +117,7 @@ def _finished_gradings(address):
 
     def count(dask_scheduler):
         prefix = dask_scheduler.task_prefixes.get("grade_shipped")
-        return 0 if prefix is None else prefix.state_counts["memory"]
+        return 0 if prefix is None else prefix.state_counts.get("memory", 0)
 
     with Client(address, timeout=START_TIMEOUT_S) as client:
         return client.run_on_scheduler(count)
@@ -130,8 +134,9 @@ def test_a_class_graded_on_a_cluster_gets_the_same_gradebook_and_reports(student
         finished = _finished_gradings(address)
     assert here.returncode == there.returncode == 1, there.stderr[-2000:]
     assert finished == 2  # each submission a task on the cluster, not graded here
-    gradebook, reports = _graded(tmp_path / "here")
+    gradebook, reports, pages = _graded(tmp_path / "here")
     totals = {row[0]: (row[-3], row[-2]) for row in gradebook[1:]}  # total and max per student
     assert totals["solved"][0] == totals["solved"][1] != totals["unanswered"][0] == "0", gradebook
+    assert len(reports) == len(pages) == 2
     # Nothing differs, not even the paths: the reports name the submissions as given here.
-    assert _graded(tmp_path / "there") == (gradebook, reports)
+    assert _graded(tmp_path / "there") == (gradebook, reports, pages)
