@@ -107,7 +107,7 @@ def not_graded(path, checks, reason):
     """The report of a submission whose grading process gave none."""
     exercises = [
         {"grade_id": name, "points": 0, "max_points": points, "status": "not run",
-         "message": reason, "tampering": []}
+         "message": reason}
         for name, points in checks
     ]  # fmt: skip
     max_score = sum(points for _, points in checks) or None
@@ -178,7 +178,7 @@ def _safe(student):
 
 def gradebook_text(reports):
     """The CSV text of the gradebook: one row per student with points per exercise, total,
-    maximum, and any tampering or stop.
+    maximum, and any exercise not run or stop.
 
     The column names are English for the programs that read them; the notes are in the language
     being spoken (classroom.words.speaking), for the instructor.
@@ -192,7 +192,7 @@ def gradebook_text(reports):
     for student, report in sorted(reports.items()):
         points = {e["grade_id"]: e for e in report["exercises"]}
         notes = [f"{e['grade_id']} {status_word(e['status'])}" for e in report["exercises"]
-                 if e["status"] in ("tampered", "not run")]  # fmt: skip
+                 if e["status"] in ("not run",)]  # fmt: skip
         if report.get("stopped"):
             notes.append(report["stopped"])
         writer.writerow(

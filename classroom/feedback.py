@@ -3,9 +3,9 @@
 The page is for the student: it shows the exercise names, the status words, the points and the
 messages of the report (a hidden test's message is already a generic sentence), the total and the
 solution cells missing from the submission. It never shows what is for the instructor: the notes,
-the tampering details, the instructor notebook's path (removed from every message too) or anything
-of another student. It is written in the report's edition language (``report["language"]``) and
-reads offline: one file, inline CSS, no script, nothing fetched.
+the instructor notebook's path (removed from every message too) or anything of another student.
+It is written in the report's edition language (``report["language"]``) and reads offline: one
+file, inline CSS, no script, nothing fetched.
 """
 
 import os
@@ -18,7 +18,7 @@ from .words import _, ngettext, speaking, status_word
 FEEDBACK_FOLDER = "feedback"  # a class's pages: <out>/feedback/<student>.html
 HTML_LANGUAGES = {"en": "en", "zh": "zh-CN"}
 # Shown next to the status word (never instead of it): the word and its colour say the same.
-SYMBOLS = {"passed": "✓", "failed": "✗", "tampered": "⚠", "not run": "–"}
+SYMBOLS = {"passed": "✓", "failed": "✗", "not run": "–"}
 
 _TEMPLATES = jinja2.Environment(
     loader=jinja2.PackageLoader("classroom", "templates"),

@@ -15,8 +15,7 @@ from .words import _, ngettext, speaking, status_word
 class ExerciseResult:
     """The outcome of one check cell.
 
-    ``status`` is "passed", "failed", "tampered" or "not run"; ``tampering`` names what student
-    code changed (empty unless tampered).
+    ``status`` is "passed", "failed" or "not run".
     """
 
     grade_id: str
@@ -24,7 +23,6 @@ class ExerciseResult:
     max_points: float
     status: str
     message: str
-    tampering: list = field(default_factory=list)
 
 
 @dataclass

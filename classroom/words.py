@@ -8,7 +8,7 @@ kernel). The strings are marked for the series' one catalogue (``locale/zh/LC_ME
 must not switch a caller's lessons, widgets or matplotlib fonts to Chinese.
 
 What programs read stays English whatever the edition: JSON keys, status codes ("passed", "failed",
-"tampered", "not run") in the JSON report, and the gradebook's column names.
+"not run") in the JSON report, and the gradebook's column names.
 """
 
 from pathlib import Path
@@ -33,7 +33,6 @@ def notebook_language(nb, path):
 STATUS_WORDS = {
     "passed": N_("passed"),
     "failed": N_("failed"),
-    "tampered": N_("tampered"),
     "not run": N_("not run"),
 }
 

@@ -1,10 +1,10 @@
 """The classroom loop: release student versions, grade submissions (README.md, "For instructors").
 
 Part one uses small notebooks built here to pin down the release rules (nbgrader's semantics) and
-the grader's safety (tampering, a dying kernel). Part two runs the real lessons 01–06: every student
-version hides the solutions and hidden tests, and the grader gives full marks to the instructor
-version, zero to the untouched stubs and exactly the solved exercise's points to a submission with
-one exercise solved and one wrong.
+the grader's safety (a changed check cell, a dying kernel). Part two runs the real lessons 01–06:
+every student version hides the solutions and hidden tests, and the grader gives full marks to the
+instructor version, zero to the untouched stubs and exactly the solved exercise's points to a
+submission with one exercise solved and one wrong.
 
 Grading runs with ``fast=True`` (only the lesson cells the exercises read), so lessons 05 and 06 do
 not train LeNet for each submission; nbval executes every notebook in full elsewhere. The
