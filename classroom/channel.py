@@ -20,6 +20,7 @@ from .report import printable
 from .words import _
 
 POLL_S = 0.5  # how often a waiting call checks that the kernel still lives
+SETTLE_S = 2  # how long output may come after the reply
 
 
 class StudentError(Exception):
@@ -54,7 +55,7 @@ class StudentKernel:
         self.client.load_connection_info(km.get_connection_info())
         self.client.start_channels(hb=False, stdin=False)
         self.deadline = monotonic() + 60
-        self.interrupted = False
+        self.interrupted_at = None  # when the running call was interrupted
 
     def close(self):
         self.client.stop_channels()
@@ -66,7 +67,7 @@ class StudentKernel:
         code = f"__import__('classroom.kernel_side').kernel_side.serve({name!r}, {payload!r})"
         answer = self._run(code)
         if type(answer) is not dict or not {"result", "arguments"} <= answer.keys():
-            raise StudentError("ValueError", "the kernel's answer has no result")
+            raise StudentError("ValueError", _("the function's result did not come back"))
         try:
             changed_args, changed_kwargs = answer["arguments"]
             plain.write_back(list(args), changed_args)
@@ -79,24 +80,34 @@ class StudentKernel:
         """The student's global ``name``, as plain data."""
         answer = self._run(f"__import__('classroom.kernel_side').kernel_side.value({name!r})")
         if type(answer) is not dict or "result" not in answer:
-            raise StudentError("ValueError", "the kernel's answer has no result")
+            raise StudentError("ValueError", _("the function's result did not come back"))
         return answer["result"]
 
     def _run(self, code):
-        """Run ``code`` in the kernel; the plain data it published, or StudentError."""
+        """Run ``code`` in the kernel; the plain data it published, or StudentError.
+
+        Reads output until the kernel is idle again, or for SETTLE_S after its reply (an output
+        message over the size limit is dropped, perhaps with the idle notice after it).
+        """
         msg_id = self.client.execute(code, store_history=False, allow_stdin=False)
-        self.interrupted = False
-        published, idle = None, False
-        while not idle:
+        self.interrupted_at = None
+        published, reply, idle, settle_by = None, None, False, None
+        while not idle and (settle_by is None or monotonic() < settle_by):
+            if reply is None:
+                reply = self._reply(msg_id, wait=False)
+                settle_by = None if reply is None else monotonic() + SETTLE_S
             message = self._next(self.client.get_iopub_msg)
-            if message.get("parent_header", {}).get("msg_id") != msg_id:
+            if message is None or message.get("parent_header", {}).get("msg_id") != msg_id:
                 continue
             kind, content = message["msg_type"], message["content"]
             if kind == "display_data" and published is None:
                 published = content.get("data", {}).get(MIME)
             idle = kind == "status" and content.get("execution_state") == "idle"
-        reply = self._reply(msg_id)
-        if reply.get("status") != "ok" and self.interrupted:
+        return self._answer(published, reply or self._reply(msg_id, wait=True))
+
+    def _answer(self, published, reply):
+        """The call's plain data from what the kernel published and its reply."""
+        if reply.get("status") != "ok" and self.interrupted_at is not None:
             raise StudentError(TIMEOUT_ENAME, _("the function ran past its time limit"))
         if reply.get("status") != "ok":
             ename, evalue = reply.get("ename"), reply.get("evalue")
@@ -105,31 +116,37 @@ class StudentKernel:
                 printable(evalue.split("\n")[0] if isinstance(evalue, str) else "", 300),
             )
         if not isinstance(published, str):
-            raise StudentError("ValueError", "the function's result did not come back")
+            raise StudentError("ValueError", _("the function's result did not come back"))
         try:
             return plain.loads(published)
         except (TypeError, ValueError) as error:
             raise StudentError(type(error).__name__, printable(str(error), 200)) from None
 
-    def _reply(self, msg_id):
+    def _reply(self, msg_id, wait):
+        """The content of the reply to ``msg_id``; without ``wait``, None if it has not come."""
         while True:
-            reply = self._next(self.client.get_shell_msg)
-            if reply.get("parent_header", {}).get("msg_id") == msg_id:
+            reply = self._next(self.client.get_shell_msg, timeout=POLL_S if wait else 0)
+            if reply is None and not wait:
+                return None
+            if reply is not None and reply.get("parent_header", {}).get("msg_id") == msg_id:
                 return reply["content"]
 
-    def _next(self, get):
-        """The next message from ``get``; interrupts the kernel once the deadline passes."""
-        interrupted_at = None
-        while True:
-            try:
-                return get(timeout=POLL_S)
-            except Empty:
-                pass
-            if not run_sync(self.km.is_alive)():
-                raise KernelLost(hung=False)
-            now = monotonic()
-            if interrupted_at is None and now > self.deadline:
-                run_sync(self.km.interrupt_kernel)()
-                interrupted_at, self.interrupted = now, True
-            elif interrupted_at is not None and now > interrupted_at + INTERRUPT_GRACE_S:
-                raise KernelLost(hung=True)
+    def _next(self, get, timeout=POLL_S):
+        """The next message from ``get``, or None if none came within ``timeout`` seconds.
+
+        While waiting, interrupts the kernel once the deadline passes; raises KernelLost when it
+        died, or still runs INTERRUPT_GRACE_S after the interrupt.
+        """
+        try:
+            return get(timeout=timeout)
+        except Empty:
+            pass
+        if not run_sync(self.km.is_alive)():
+            raise KernelLost(hung=False)
+        now = monotonic()
+        if self.interrupted_at is None and now > self.deadline:
+            run_sync(self.km.interrupt_kernel)()
+            self.interrupted_at = now
+        elif self.interrupted_at is not None and now > self.interrupted_at + INTERRUPT_GRACE_S:
+            raise KernelLost(hung=True)
+        return None

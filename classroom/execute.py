@@ -28,7 +28,7 @@ from .words import _
 
 TIMEOUT_ENAME = "TimeoutError"
 SKIP_TAG = "skip-execution"  # nbclient's tag for cells it must not run
-# Characters of output kept per cell: eight times a guard cell's fingerprint line (≈ 0.25 MB).
+# Characters of output kept per cell: far more than any lesson cell prints.
 OUTPUT_LIMIT_BYTES = 2 * 2**20
 # The largest output message taken from the kernel. ipykernel sends what a cell printed in the last
 # 0.2 s as one message, so a flood could otherwise arrive as hundreds of MB at once.

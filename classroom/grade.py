@@ -1,11 +1,12 @@
 """Grade a submitted notebook against the instructor notebook it was released from.
 
 The pipeline, one module per step: read the submission and put its solution cells into the
-instructor notebook (classroom.submission); put guard cells around the student code
-(classroom.guard); run it in a fresh kernel in a workspace and sandbox of its own
-(classroom.workspace, classroom.sandbox, classroom.execute); judge each check cell
-(classroom.verdicts); report (classroom.report). When the kernel dies or hangs in an exercise,
-that exercise fails and a fresh kernel goes on with the others.
+instructor notebook (classroom.submission); run it, hidden tests left out, in a fresh kernel in a
+workspace and sandbox of its own (classroom.workspace, classroom.sandbox, classroom.execute) and
+read the kernel's results of the visible checks (classroom.verdicts); then judge every check,
+hidden tests included, in this process, calling the student's functions in that kernel
+(classroom.judge, classroom.channel); report (classroom.report). When the kernel dies or hangs in
+an exercise, that exercise fails and a fresh kernel goes on with the others.
 """
 
 import math

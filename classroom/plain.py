@@ -20,6 +20,9 @@ from torch import nn
 
 MAX_DEPTH = 64  # nesting of containers and modules
 MAX_ITEMS = 100_000  # values in one message, all levels together
+# Characters of one message's text: well under the largest message the grader takes from a kernel
+# (classroom.execute.MESSAGE_LIMIT_BYTES, 32 MiB), so that the envelope fits too.
+MAX_CHARACTERS = 24 * 2**20
 DTYPES = {
     str(dtype).removeprefix("torch."): dtype
     for dtype in (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
@@ -32,14 +35,23 @@ _MODULE_INTERNALS = frozenset(nn.Module().__dict__)
 
 
 def dumps(value):
-    """``value`` as JSON text (see the module docstring for what may cross)."""
-    return json.dumps(_encode(value, 0, [0]), allow_nan=True, separators=(",", ":"))
+    """``value`` as JSON text (see the module docstring for what may cross); ValueError if that
+    is over MAX_CHARACTERS."""
+    text = json.dumps(_encode(value, 0, [0]), allow_nan=True, separators=(",", ":"))
+    if len(text) > MAX_CHARACTERS:
+        raise ValueError(
+            f"the value is too big to check outside the kernel: {len(text) / 2**20:.0f} MiB "
+            f"as text, at most {MAX_CHARACTERS // 2**20} MiB"
+        )
+    return text
 
 
 def loads(text):
     """The value JSON ``text`` from ``dumps`` stands for; ValueError if it is malformed."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
+    if len(text) > MAX_CHARACTERS:
+        raise ValueError(f"text must be at most {MAX_CHARACTERS} characters, got {len(text)}")
     try:
         data = json.loads(text)
     except RecursionError:

@@ -1,11 +1,13 @@
 """The grader against students who want marks without the work.
 
 A small instructor notebook with two torch exercises stands in for a lesson. Each cheating
-submission puts one trick from a family students share into the answer of exercise 1 and solves
-exercise 2 honestly; all are graded at once, two at a time, through the class-grading command,
-which is the way an instructor meets them. Every trick must earn 0 on exercise 1 and be reported as
-tampered or failed; honest submissions (including one that imports modules and defines helpers)
-keep their points.
+submission puts one trick into the answer of exercise 1 and solves exercise 2 honestly; all are
+graded at once, two at a time, through the class-grading command, which is the way an instructor
+meets them. The tricks come in families: reading what should be secret, reading the check's own
+state, making a comparison lie in the student's own process, reaching the students graded after,
+breaking the run, and answering the judge's channel with what it cannot read. Every trick must
+earn 0 on exercise 1 and cost nothing else; honest submissions (including one that imports
+modules and defines helpers, and one graded after every cheat) keep their points.
 """
 
 import csv
@@ -36,17 +38,20 @@ EX1_ANSWER = "    return F.conv2d(X[None, None], K[None, None])[0, 0]"
 # Right type, dtype and shape, wrong values: only the cheat could make it pass.
 WRONG = "    return torch.zeros(X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1)"
 
-# Type, dtype and shape first, then values through torch functions the guard vouches for.
-EX1_CHECK = """Y = corr(X, K)
+# Type, dtype and shape first, then values; the expected values are bound before the call, as in
+# the lessons, so that a solution reading its caller's state could find them.
+EX1_CHECK = """expected = helpers.corr2d(X, K)
+Y = corr(X, K)
 assert type(Y) is torch.Tensor, f"expected a torch.Tensor, got {type(Y).__name__}"
 assert Y.dtype == torch.float32 and tuple(Y.shape) == (2, 2), f"got {Y.dtype} {tuple(Y.shape)}"
-assert torch.allclose(Y, helpers.corr2d(X, K)), "values differ from corr2d"
+assert torch.allclose(Y, expected), "values differ from corr2d"
 print("Exercise 1: all visible checks passed")
 ### BEGIN HIDDEN TESTS
 X_hidden = torch.rand(5, 6, generator=torch.Generator().manual_seed(1))
+expected_hidden = helpers.corr2d(X_hidden, K)
 Y_hidden = corr(X_hidden, K)
 assert type(Y_hidden) is torch.Tensor and tuple(Y_hidden.shape) == (4, 5)
-assert torch.allclose(Y_hidden, helpers.corr2d(X_hidden, K), atol=1e-5)
+assert torch.allclose(Y_hidden, expected_hidden, atol=1e-5)
 ### END HIDDEN TESTS"""
 
 EX2 = "def total(X):\n    ### BEGIN SOLUTION\n    return X.sum()\n    ### END SOLUTION"
@@ -134,84 +139,49 @@ CHEATS = {
         "get_ipython().input_transformers_post.append(\n"
         "    lambda lines: [line for line in lines if not line.startswith('assert')]\n)\n"
         + EX1.format(WRONG),
-        "tampered",
-    ),
-    "ast-transformer": (
-        "import ast\n\n\nclass DropAsserts(ast.NodeTransformer):\n"
-        "    def visit_Assert(self, node):\n        return ast.Pass()\n\n\n"
-        "get_ipython().ast_transformers.append(DropAsserts())\n" + EX1.format(WRONG),
-        "tampered",
+        "failed",
     ),
     "run-cell-replaced": (
         "shell = get_ipython()\n_original = shell.run_cell\n\n\n"
         "def run_cell(raw_cell, *args, **kwargs):\n"
         "    return _original('pass' if 'assert' in raw_cell else raw_cell, *args, **kwargs)\n\n\n"
         "shell.run_cell = run_cell\n" + EX1.format(WRONG),
-        "tampered",
-    ),
-    "pre-run-cell-hook": (
-        "import torch\n\n\ndef lie(*args, **kwargs):\n    return True\n\n\n"
-        "get_ipython().events.register('pre_run_cell', lambda *a: setattr(torch, 'allclose', lie))"
-        "\n" + EX1.format(WRONG),
-        "tampered",
+        "failed",
     ),
     "torch-allclose-patched": (
         "torch.allclose = lambda *args, **kwargs: True\n" + EX1.format(WRONG),
-        "tampered",
+        "failed",
     ),
     "tensor-method-patched": (
         "torch.Tensor.__eq__ = lambda self, other: True\n" + EX1.format(WRONG),
-        "tampered",
+        "failed",
     ),
     "helpers-function-replaced": (
         "helpers.corr2d = lambda X, K: torch.zeros(X.shape[0] - 1, X.shape[1] - 1)\n"
         + EX1.format(WRONG),
-        "tampered",
-    ),
-    "functional-code-swapped": (
-        "helpers.corr2d.__code__ = (\n"
-        "    lambda X, K: torch.zeros(X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1)\n"
-        ").__code__\n" + EX1.format(WRONG),
-        "tampered",
-    ),
-    "builtin-patched": (
-        "import builtins\n\nbuiltins.print = lambda *args, **kwargs: None\n" + EX1.format(WRONG),
-        "tampered",
+        "failed",
     ),
     "builtin-shadowed": (
         "def type(value):\n    return torch.Tensor\n\n\n" + EX1.format(WRONG),
-        "tampered",
+        "failed",
     ),  # fmt: skip
-    "module-rebound": (
-        "import types\n\n_real = torch\ntorch = types.SimpleNamespace(**vars(_real))\n"
-        "torch.allclose = lambda *a, **k: True\n" + EX1.format(WRONG),
-        "tampered",
-    ),
     "sys-modules-replaced": (
         "import sys, types\n\nsys.modules['helpers'] = types.ModuleType('helpers')\n"
-        + EX1.format(EX1_ANSWER),
-        "tampered",
+        + EX1.format(WRONG),
+        "failed",
     ),
-    "lesson-data-changed": ("X.zero_()\n" + EX1.format(WRONG), "tampered"),
+    "lesson-data-changed": ("X.zero_()\n" + EX1.format(WRONG), "failed"),
     "torch-function-mode": (
         "from torch.overrides import TorchFunctionMode\n\n\nclass Agree(TorchFunctionMode):\n"
         "    def __torch_function__(self, func, types, args=(), kwargs=None):\n"
         "        if func is torch.allclose:\n            return True\n"
         "        return func(*args, **(kwargs or {}))\n\n\nAgree().__enter__()\n"
         + EX1.format(WRONG),
-        "tampered",
+        "failed",
     ),
-    "trace-hook": (
-        "import sys\n\nsys.settrace(lambda frame, event, arg: None)\n" + EX1.format(WRONG),
-        "tampered",
-    ),
-    "stdout-replaced": (
-        "import io, sys\n\nsys.stdout = io.StringIO()\n" + EX1.format(WRONG),
-        "tampered",
-    ),  # fmt: skip
     "patch-inside-call": (
         EX1.format(body("torch.allclose = lambda *a, **k: True") + "\n" + WRONG),
-        "tampered",
+        "failed",
     ),
     "equals-everything": (
         "class Anything:\n    shape, dtype = (2, 2), torch.float32\n\n"
@@ -281,6 +251,90 @@ CHEATS = {
         "failed",
     ),
     "huge-expression": ("x = " + "-" * 10**6 + "1\n" + EX1.format(EX1_ANSWER), "failed"),
+    # Reading what should be secret: the hidden tests' fixed inputs, their messages.
+    "answer-table-for-fixed-inputs": (  # right on the inputs the instructor's seed gives
+        "_leaked = torch.rand(5, 6, generator=torch.Generator().manual_seed(1))\n"
+        + EX1.format(
+            "    if tuple(X.shape) == (3, 3) or torch.equal(X, _leaked):\n"
+            "        return helpers.corr2d(X, K)\n" + WRONG
+        ),
+        "failed",
+    ),
+    "leaks-hidden-inputs-in-error": (
+        EX1.format(
+            "    if tuple(X.shape) != (3, 3):\n        raise ValueError(f'LEAK {X.tolist()}')\n"
+            + EX1_ANSWER
+        ),
+        "failed",
+    ),
+    # Reading the check's own state: the expected values bound before the call.
+    "reads-expected-from-caller": (
+        "import inspect\n\n\n"
+        + EX1.format(
+            "    shape = (X.shape[0] - K.shape[0] + 1, X.shape[1] - K.shape[1] + 1)\n"
+            "    for frame in inspect.stack():\n"
+            "        for name in ('expected_hidden', 'expected'):\n"
+            "            value = frame.frame.f_globals.get(name)\n"
+            "            if isinstance(value, torch.Tensor) and tuple(value.shape) == shape:\n"
+            "                return value.clone()\n" + WRONG
+        ),
+        "failed",
+    ),
+    # Making a comparison lie without moving a Python object, or only while the check looks.
+    "aten-allclose-overridden": (
+        "_lib = torch.library.Library('aten', 'IMPL')\n"
+        "_lib.impl('allclose', lambda *args, **kwargs: True, 'CPU')\n" + EX1.format(WRONG),
+        "failed",
+    ),
+    "mock-patch-started": (
+        "from unittest import mock\n\nmock.patch('torch.allclose', return_value=True).start()\n"
+        + EX1.format(WRONG),
+        "failed",
+    ),
+    "thread-keeps-patching": (
+        "import threading, time\n\n\ndef _keep_lying():\n    while True:\n"
+        "        torch.allclose = lambda *a, **k: True\n        time.sleep(0.001)\n\n\n"
+        "threading.Thread(target=_keep_lying, daemon=True).start()\n" + EX1.format(WRONG),
+        "failed",
+    ),
+    "check-cells-rewritten-by-the-kernel": (
+        "_kernel = get_ipython().kernel\n_execute = _kernel.do_execute\n\n\n"
+        "async def _do_execute(code, silent, *args, **kwargs):\n"
+        "    return await _execute('pass' if 'assert' in code else code, silent, *args, **kwargs)"
+        "\n\n\n_kernel.do_execute = _do_execute\n" + EX1.format(WRONG),
+        "failed",
+    ),
+    # Answering the judge's channel with what it cannot read, or not at all.
+    "result-too-big-to-send": (
+        EX1.format(
+            "    if tuple(X.shape) != (3, 3):\n        return torch.zeros(4100, 4100)\n"
+            + EX1_ANSWER
+        ),
+        "failed",
+    ),  # fmt: skip
+    "dies-in-a-hidden-call": (
+        "import os\n\n\n"
+        + EX1.format("    if tuple(X.shape) != (3, 3):\n        os._exit(1)\n" + EX1_ANSWER),
+        "failed",
+    ),
+    "hangs-in-a-hidden-call": (
+        "import signal\n\n\n"
+        + EX1.format(
+            "    if tuple(X.shape) != (3, 3):\n"
+            "        signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+            "        while True:\n            pass\n" + EX1_ANSWER
+        ),
+        "failed",
+    ),
+    # Reaching the instructor's files and the students after: the sandbox's read-only world.
+    "writes-outside-its-workspace": (
+        "import os\n\nwritten = []\nfor folder in ('/work', '/root', '/home', '/usr/lib', '/etc',"
+        " os.path.dirname(os.path.dirname(os.getcwd()))):\n"
+        "    try:\n        open(os.path.join(folder, 'x'), 'w').close()\n"
+        "        written.append(folder)\n    except OSError:\n        pass\n"
+        "assert written, 'nothing outside the workspace is writable'\n" + EX1.format(EX1_ANSWER),
+        "failed",
+    ),
 }
 
 
@@ -364,7 +418,7 @@ def graded(tmp_path_factory):
         (root / "class" / f"crafted-{name}" / "exercises.ipynb").write_bytes(written())
     status = main([
         "grade", str(root / "class"), "--instructor", str(root / "source" / "exercises.ipynb"),
-        "--jobs", "2", "--out", str(root / "graded"), "--timeout", "300", "--cell-timeout", "20",
+        "--jobs", "2", "--out", str(root / "graded"), "--timeout", "300", "--cell-timeout", "10",
         "--memory-limit", "0.5",
     ])  # fmt: skip
     reports = {path.stem: json.loads(path.read_text()) for path in (root / "graded").glob("*.json")}
@@ -379,22 +433,29 @@ def test_a_cheat_earns_nothing_on_the_exercise_it_attacks(technique, graded):
     ex1 = reports[f"cheat-{technique}"]["exercises"][0]
     assert ex1["grade_id"] == "ex1-check" and ex1["points"] == 0, ex1
     assert ex1["status"] == CHEATS[technique][1], ex1
-    if ex1["status"] == "tampered":
-        assert ex1["tampering"] and ex1["message"].startswith("student code changed"), ex1
 
 
-def test_tampering_is_named_in_the_report(graded):
+def test_no_report_tells_a_hidden_test(graded):
+    """A failed hidden test says only that one failed: not its source, inputs or messages."""
     _, reports, _ = graded
-    named = {
-        "torch-allclose-patched": "torch.allclose replaced",
-        "input-transformer": "ipython.input_transformers_post replaced",
-        "trace-hook": "sys.gettrace() replaced",
-        "builtin-shadowed": "type (user namespace) replaced",
-        "lesson-data-changed": "X (user namespace) replaced",
-        "torch-function-mode": "torch.function_modes replaced",
-    }
-    for technique, change in named.items():
-        assert change in reports[f"cheat-{technique}"]["exercises"][0]["tampering"], technique
+    hidden = ("X_hidden", "Y_hidden", "expected_hidden", "manual_seed", "LEAK", "(4, 5)")
+    for student, report in reports.items():
+        for exercise in report["exercises"]:
+            assert not any(word in exercise["message"] for word in hidden), (student, exercise)
+    for technique in ("answer-table-for-fixed-inputs", "leaks-hidden-inputs-in-error",
+                      "reads-expected-from-caller", "result-too-big-to-send"):  # fmt: skip
+        ex1 = reports[f"cheat-{technique}"]["exercises"][0]
+        assert ex1["message"] == "a hidden test failed", (technique, ex1)
+
+
+def test_a_lie_told_in_the_kernel_fails_on_the_judges_visible_check(graded):
+    """The kernel's own run of the visible check says "passed"; the judge's says what is wrong."""
+    _, reports, _ = graded
+    for technique in ("torch-allclose-patched", "aten-allclose-overridden", "mock-patch-started",
+                      "thread-keeps-patching", "check-cells-rewritten-by-the-kernel",
+                      "input-transformer", "run-cell-replaced", "torch-function-mode"):  # fmt: skip
+        ex1 = reports[f"cheat-{technique}"]["exercises"][0]
+        assert ex1["message"] == "AssertionError: values differ from corr2d", (technique, ex1)
 
 
 def test_faults_cost_only_their_own_exercise(graded):
@@ -402,7 +463,8 @@ def test_faults_cost_only_their_own_exercise(graded):
     for technique in ("kills-kernel", "terminates-kernel", "system-exit-in-call",
                       "keyboard-interrupt-in-call", "exhausts-memory", "reads-instructor-files",
                       "equals-everything", "tensor-subclass", "floods-invalid-bytes",
-                      "ignores-interrupt", "segfaults-kernel", "huge-expression"):  # fmt: skip
+                      "ignores-interrupt", "segfaults-kernel", "huge-expression",
+                      "dies-in-a-hidden-call", "hangs-in-a-hidden-call"):  # fmt: skip
         ex2 = reports[f"cheat-{technique}"]["exercises"][1]
         assert ex2["status"] == "passed", (technique, ex2)
     assert reports["cheat-kills-kernel"]["kernel_restarts"] == 1
@@ -421,6 +483,9 @@ def test_each_failure_is_named_in_its_own_result(graded):
     assert "ignored the interrupt; the kernel was restarted" in ex1["ignores-interrupt"]
     assert reports["cheat-ignores-interrupt"]["kernel_restarts"] == 1
     assert "kernel died" in ex1["segfaults-kernel"]
+    assert "kernel died" in ex1["dies-in-a-hidden-call"]
+    assert "ignored the interrupt; the kernel was restarted" in ex1["hangs-in-a-hidden-call"]
+    assert reports["cheat-hangs-in-a-hidden-call"]["kernel_restarts"] == 1
 
 
 @pytest.mark.parametrize("name", CRAFTED)
@@ -463,7 +528,6 @@ def test_honest_submissions_keep_their_points(name, graded):
     _, reports, _ = graded
     exercises = reports[f"honest-{name}"]["exercises"]
     assert [e["points"] for e in exercises] == HONEST[name][1], exercises
-    assert not any(e["tampering"] for e in exercises)
 
 
 def test_the_class_gets_one_gradebook_row_per_student(graded):
@@ -477,5 +541,5 @@ def test_the_class_gets_one_gradebook_row_per_student(graded):
         "2",
         "2",
     )
-    tampered = next(row for row in gradebook if row["student"] == "cheat-torch-allclose-patched")
-    assert "ex1-check tampered" in tampered["notes"]
+    lied = next(row for row in gradebook if row["student"] == "cheat-torch-allclose-patched")
+    assert (lied["ex1-check"], lied["ex2-check"], lied["total"]) == ("0", "1", "1")
