@@ -21,8 +21,8 @@ from .channel import StudentKernel
 from .depends import cells_needed_by_exercises
 from .execute import OUTPUT_LIMIT_BYTES, SKIP_TAG, run
 from .exercises import GRADER_KEY, check_owners, is_check_cell
-from .judge import Judge
-from .release import BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, grade_id, replace_regions
+from .judge import Judge, rule_notes
+from .release import BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, grade_id, nbgrader_flag, replace_regions
 from .report import ExerciseResult, Report
 from .sandbox import Limits, Sandbox, SandboxUnavailable, why_unavailable
 from .submission import assemble, duplicated_solutions, malformed_cells, read_submission
@@ -120,18 +120,19 @@ def check_notebook(
     memory_limit_gib=DEFAULT_MEMORY_LIMIT_GIB,
     sandbox=None,
     instructor=None,
+    language="en",
 ):
     """Grade the assembled notebook ``nb`` against ``instructor`` (by default ``nb`` itself).
 
-    Returns ``(exercise_results, why_stopped, restarts, notes)``; ``notes`` name the exercises
-    whose output was cut. The student's kernel runs ``nb`` without hidden tests in folder ``cwd``,
-    in ``sandbox`` unless it is None; then the judge (classroom.judge) runs each check whose
+    ``language``: the edition's. Returns ``(exercise_results, why_stopped, restarts, notes)``;
+    ``notes`` name the exercises whose output was cut. The student's kernel runs ``nb`` without
+    hidden tests in folder ``cwd``, in ``sandbox`` unless it is None; then the judge (classroom.judge) runs each check whose
     visible part passed there, hidden tests included, calling the student's functions in that
     kernel. An exercise passes when both pass. When the kernel dies or hangs in an exercise, that
     exercise fails and a fresh kernel reruns what the later ones need (lesson cells and passed
     solutions) and goes on.
     """
-    judge = Judge(nb if instructor is None else instructor, cell_timeout)
+    judge = Judge(nb if instructor is None else instructor, cell_timeout, language)
     kernel_nb = kernel_notebook(nb, memory_limit_gib)
     deadline = monotonic() + timeout
     settled, restarts, notes = {}, 0, []
@@ -256,11 +257,12 @@ def grade(
     nb, missing = assemble(submission, instructor)
     duplicates = duplicated_solutions(submission)
     with speaking(language), workspace(language, sandboxed) as (cwd, env):
-        notes = malformed_cells(submission)
+        notes = malformed_cells(submission) + rule_notes(instructor, _solutions(nb))
         sandbox = _sandbox(cwd.parent, env, timeout) if sandboxed else None
         results, stopped, restarts, cut = check_notebook(
-            nb, cwd, timeout, cell_timeout, fast, env, memory_limit_gib, sandbox, instructor
-        )
+            nb, cwd, timeout, cell_timeout, fast, env, memory_limit_gib, sandbox, instructor,
+            language,
+        )  # fmt: skip
         for result in results:
             solution = result.grade_id.removesuffix("-check")
             if solution in duplicates:
@@ -272,6 +274,16 @@ def grade(
     report.duplicate_solutions, report.kernel_restarts = duplicates, restarts
     report.language, report.notes = language, notes + cut
     return report
+
+
+def _solutions(nb):
+    """``{check grade_id: source}`` of the solution cells of the assembled notebook ``nb``."""
+    owners = check_owners(nb)
+    return {
+        owners[index]: cell.source
+        for index, cell in enumerate(nb.cells)
+        if index in owners and nbgrader_flag(cell, "solution")
+    }
 
 
 def _unread_report(submission_path, instructor_path, instructor, reason, language):

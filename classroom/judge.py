@@ -23,6 +23,8 @@ from time import monotonic
 
 import torch
 
+from convlab.language import speaking
+
 from .channel import KernelLost, StudentError
 from .depends import cells_needed_by_exercises, names_bound_and_read, to_python
 from .exercises import check_owners, is_check_cell
@@ -90,12 +92,13 @@ def _failure(error, name, hidden):
 class Judge:
     """Judges the exercises of ``instructor`` (the notebook) for one grading.
 
-    ``cell_timeout``: seconds the student's functions may take in total for each check.
+    ``cell_timeout``: seconds the student's functions may take in total for each check;
+    ``language``: the edition's, which the instructor's code speaks as in the student's kernel.
     """
 
-    def __init__(self, instructor, cell_timeout):
+    def __init__(self, instructor, cell_timeout, language="en"):
         self.instructor = instructor
-        self.cell_timeout = cell_timeout
+        self.cell_timeout, self.language = cell_timeout, language
         self.secret = secrets.randbits(SEED_BITS)
         self.needed = cells_needed_by_exercises(instructor)
         self.owners = check_owners(instructor)
@@ -110,7 +113,7 @@ class Judge:
         verdicts, namespace = {}, {"__name__": "__main__"}
         sink = open(os.devnull, "w")
         with sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            with torch.random.fork_rng(devices=[]):
+            with torch.random.fork_rng(devices=[]), speaking(self.language):
                 for index, cell in enumerate(self.instructor.cells):
                     owner = self.owners.get(index)
                     if cell.cell_type != "code" or (owner is None and index not in self.needed):
@@ -195,7 +198,7 @@ def rule_notes(instructor, submission_solutions):
         source = submission_solutions.get(grade_id(cell), "")
         used = _names_used(source)
         for forbidden in _forbidden(cell.source):
-            if forbidden.rsplit(".", 1)[-1] in used:
+            if _telltale(forbidden) in used:
                 notes.append(
                     _("{exercise}: the solution mentions {name}, which the exercise asks not to "
                       "use: review it").format(exercise=grade_id(cell), name=forbidden)
@@ -214,11 +217,18 @@ def _forbidden(check_source):
     return found
 
 
+def _telltale(dotted):
+    """The name a solution using ``dotted`` must mention: its last part, or for a method
+    (``torch.optim.SGD.step``) its class, since ``step`` is a common word."""
+    parts = dotted.split(".")
+    return parts[-2] if len(parts) > 2 and parts[-2][:1].isupper() else parts[-1]
+
+
 def _names_used(source):
     """Every identifier and attribute name in ``source`` (empty if it does not parse)."""
     try:
         tree = ast.parse(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # a crafted cell
         return set()
     return {
         getattr(node, "id", None) or getattr(node, "attr", None)

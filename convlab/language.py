@@ -119,6 +119,23 @@ def set_language(language):
             warnings.warn(str(error), stacklevel=2)
 
 
+@contextmanager
+def speaking(language):
+    """The series' words, and the edition a kernel would start in (``$CONVLAB_LANGUAGE``), in
+    ``language`` within the block; fonts stay as they are. For code run outside a kernel: the
+    grader's judge runs the instructor's checks in the edition's language."""
+    before = os.environ.get(LANGUAGE_ENV_VAR)
+    os.environ[LANGUAGE_ENV_VAR] = language
+    try:
+        with _series.speaking(language):
+            yield
+    finally:
+        if before is None:
+            del os.environ[LANGUAGE_ENV_VAR]
+        else:
+            os.environ[LANGUAGE_ENV_VAR] = before
+
+
 def language():
     """The language the series shows now: "en" or "zh"."""
     return _series.language
