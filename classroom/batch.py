@@ -18,8 +18,7 @@ from pathlib import Path
 
 import nbformat
 
-from .exercises import is_check_cell
-from .release import grade_id
+from .exercises import exercises
 from .words import _, status_word
 
 GLOB_CHARACTERS = set("*?[")
@@ -118,8 +117,7 @@ def not_graded(path, checks, reason):
 def instructor_checks(instructor_path):
     """``[(check grade_id, points)]`` of the instructor notebook, in order."""
     nb = nbformat.read(instructor_path, as_version=4)
-    return [(grade_id(cell), cell.metadata.nbgrader.get("points", 0))
-            for cell in nb.cells if is_check_cell(cell)]  # fmt: skip
+    return [(exercise.grade_id, exercise.points) for exercise in exercises(nb)]
 
 
 def grade_many(submissions, instructor, out_dir, jobs=1, options=(), timeout=1800, scheduler=None):

@@ -13,6 +13,7 @@ holds (the tests do so for every notebook).
 """
 
 import ast
+import functools
 import symtable
 
 from IPython.core.inputtransformer2 import TransformerManager
@@ -114,6 +115,7 @@ def _scan(statements, available, bound, read):
             available |= statement_bound
 
 
+@functools.lru_cache(maxsize=1024)  # the exercise model asks again for every exercise
 def names_bound_and_read(source):
     """``(bound, read)``: the global names a cell binds, and those it reads before binding them.
 
@@ -130,6 +132,7 @@ def names_bound_and_read(source):
             return None
         bound, read = set(), set()
         _scan(tree.body, set(), bound, read)
+        bound, read = frozenset(bound), frozenset(read)
     # A huge or deeply nested expression (a submission's) exhausts the parser or the scan.
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
@@ -144,17 +147,25 @@ def is_exercise_cell(cell):
 def cells_needed_by_exercises(nb):
     """Indices of the code cells that grading ``nb`` must run.
 
-    That is the exercise cells and what they read, transitively. Walks the cells backwards, keeping
-    a cell when it is an exercise cell, cannot be analysed, or binds a name that a kept later cell
-    reads; each kept cell adds the names it reads.
+    That is the exercise cells and what they read, transitively (``cells_needed_by``).
+    """
+    exercise_cells = {i for i, cell in enumerate(nb.cells) if is_exercise_cell(cell)}
+    return cells_needed_by(nb, exercise_cells)
+
+
+def cells_needed_by(nb, targets):
+    """``targets`` (code cell indices) and the earlier code cells they read from, transitively.
+
+    Walks the cells backwards, keeping a cell when it is a target, cannot be analysed, or binds a
+    name that a kept later cell reads; each kept cell adds the names it reads.
     """
     needed_names, keep = set(), set()
-    for index in reversed(range(len(nb.cells))):
+    for index in reversed(range(max(targets, default=-1) + 1)):
         cell = nb.cells[index]
         if cell.cell_type != "code":
             continue
         names = names_bound_and_read(cell.source)
-        if names is None or is_exercise_cell(cell) or names[0] & needed_names:
+        if names is None or index in targets or names[0] & needed_names:
             keep.add(index)
             if names is not None:
                 needed_names |= names[1]

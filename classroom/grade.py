@@ -20,9 +20,9 @@ from nbformat.v4 import new_code_cell
 from .channel import StudentKernel
 from .depends import cells_needed_by_exercises
 from .execute import OUTPUT_LIMIT_BYTES, SKIP_TAG, run
-from .exercises import GRADER_KEY, check_owners, is_check_cell
+from .exercises import GRADER_KEY, check_owners, exercises, is_check_cell
 from .judge import Judge, rule_notes
-from .release import BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, grade_id, nbgrader_flag, replace_regions
+from .release import BEGIN_HIDDEN_TESTS
 from .report import ExerciseResult, Report
 from .sandbox import Limits, Sandbox, SandboxUnavailable, why_unavailable
 from .submission import assemble, duplicated_solutions, malformed_cells, read_submission
@@ -56,11 +56,11 @@ def kernel_notebook(nb, memory_limit_gib):
     (classroom.kernel_side.setup: the memory cap, the streams' flushing) before the first
     exercise, once the lesson has imported what it needs."""
     kernel_nb = nbformat.from_dict(nb)
-    first = min(check_owners(nb), default=None)
-    for cell in kernel_nb.cells:
-        if is_check_cell(cell):
-            cell.source = replace_regions(cell.source, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS)[0]
-    if first is not None:
+    model = exercises(nb)
+    for exercise in model:
+        kernel_nb.cells[exercise.check].source = exercise.visible
+    if model:
+        first = min(min(exercise.solutions, default=exercise.check) for exercise in model)
         setup = (
             "import classroom.kernel_side as _grading\n"
             f"_grading.setup({memory_limit_gib!r})\n"
@@ -126,11 +126,11 @@ def check_notebook(
 
     ``language``: the edition's. Returns ``(exercise_results, why_stopped, restarts, notes)``;
     ``notes`` name the exercises whose output was cut. The student's kernel runs ``nb`` without
-    hidden tests in folder ``cwd``, in ``sandbox`` unless it is None; then the judge (classroom.judge) runs each check whose
-    visible part passed there, hidden tests included, calling the student's functions in that
-    kernel. An exercise passes when both pass. When the kernel dies or hangs in an exercise, that
-    exercise fails and a fresh kernel reruns what the later ones need (lesson cells and passed
-    solutions) and goes on.
+    hidden tests in folder ``cwd``, in ``sandbox`` unless it is None; then the judge
+    (classroom.judge) runs each check whose visible part passed there, hidden tests included,
+    calling the student's functions in that kernel. An exercise passes when both pass. When the
+    kernel dies or hangs in an exercise, that exercise fails and a fresh kernel reruns what the
+    later ones need (lesson cells and passed solutions) and goes on.
     """
     judge = Judge(nb if instructor is None else instructor, cell_timeout, language)
     kernel_nb = kernel_notebook(nb, memory_limit_gib)
@@ -159,11 +159,11 @@ def check_notebook(
         restarts += 1
     stopped = outcome.stopped if death is None else ""
     final = []
-    for cell in kernel_nb.cells:
-        if is_check_cell(cell):
-            points = cell.metadata.nbgrader.get("points", 0)
-            not_run = ExerciseResult(grade_id(cell), 0, points, "not run", stopped or _("not run"))
-            final.append(settled.get(grade_id(cell), not_run))
+    for exercise in judge.exercises:
+        name, points = exercise.grade_id, exercise.points
+        final.append(
+            settled.get(name, ExerciseResult(name, 0, points, "not run", stopped or _("not run")))
+        )
     return final, stopped, restarts, notes
 
 
@@ -173,12 +173,9 @@ def _death(attempt, outcome, lost):
     if outcome.died_at is not None:
         return death_result(attempt, outcome.died_at, outcome.hung)
     if lost is not None and lost[0] is not None:
-        return death_result(attempt, _check_index(attempt, lost[0]), lost[1])
+        check = next(e.check for e in exercises(attempt) if e.grade_id == lost[0])
+        return death_result(attempt, check, lost[1])
     return None
-
-
-def _check_index(nb, name):
-    return next(i for i, c in enumerate(nb.cells) if is_check_cell(c) and grade_id(c) == name)
 
 
 def _cut_notes(nb, cut):
@@ -278,21 +275,17 @@ def grade(
 
 def _solutions(nb):
     """``{check grade_id: source}`` of the solution cells of the assembled notebook ``nb``."""
-    owners = check_owners(nb)
     return {
-        owners[index]: cell.source
-        for index, cell in enumerate(nb.cells)
-        if index in owners and nbgrader_flag(cell, "solution")
+        exercise.grade_id: "\n\n".join(nb.cells[index].source for index in exercise.solutions)
+        for exercise in exercises(nb)
     }
 
 
 def _unread_report(submission_path, instructor_path, instructor, reason, language):
     """The report of a submission that is no readable notebook: every exercise "not run"."""
-    checks = [cell for cell in instructor.cells if is_check_cell(cell)]
-    points = [cell.metadata.nbgrader.get("points", 0) for cell in checks]
     results = [
-        ExerciseResult(grade_id(cell), 0, most, "not run", reason)
-        for cell, most in zip(checks, points)
+        ExerciseResult(exercise.grade_id, 0, exercise.points, "not run", reason)
+        for exercise in exercises(instructor)
     ]
     report = Report(str(submission_path), str(instructor_path), results, [], reason)
     report.language = language

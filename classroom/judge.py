@@ -26,9 +26,8 @@ import torch
 from convlab.language import speaking
 
 from .channel import KernelLost, StudentError
-from .depends import cells_needed_by_exercises, names_bound_and_read, to_python
-from .exercises import check_owners, is_check_cell
-from .release import BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS, grade_id, marked_regions, nbgrader_flag
+from .depends import names_bound_and_read, to_python
+from .exercises import exercises
 from .report import printable
 from .words import _
 
@@ -61,16 +60,15 @@ class _FreshSeeds(ast.NodeTransformer):
         return node
 
 
-def _check_code(cell, secret):
+def _check_code(cell, exercise, secret):
     """The check cell's code for the judge, and the (1-based) line numbers of its hidden tests."""
-    regions = marked_regions(cell.source, BEGIN_HIDDEN_TESTS, END_HIDDEN_TESTS)
-    hidden = {line + 1 for start, stop in regions for line in range(start, stop + 1)}
+    hidden = exercise.hidden_lines
     lines = cell.source.split("\n")
     seeded = list(lines)
-    for start, _stop in regions:  # the marker comment becomes a seeding of the same indentation
+    for start, _stop in exercise.hidden_regions:  # the marker comment becomes a seeding
         indent = lines[start][: len(lines[start]) - len(lines[start].lstrip())]
         seeded[start] = f"{indent}__import__('torch').manual_seed({secret % 2**SEED_BITS})"
-    name = f"<{grade_id(cell)}>"
+    name = f"<{exercise.grade_id}>"
     try:
         tree = ast.parse("\n".join(seeded), name)
     except SyntaxError:  # a marker at an indentation no statement may take: no global seeding
@@ -100,8 +98,10 @@ class Judge:
         self.instructor = instructor
         self.cell_timeout, self.language = cell_timeout, language
         self.secret = secrets.randbits(SEED_BITS)
-        self.needed = cells_needed_by_exercises(instructor)
-        self.owners = check_owners(instructor)
+        self.exercises = exercises(instructor)
+        self.needed = set().union(*(exercise.needs for exercise in self.exercises))
+        self.owners = {index: exercise for exercise in self.exercises
+                       for index in (*exercise.solutions, exercise.check)}  # fmt: skip
 
     def judge(self, kernel, wanted):
         """``({check grade_id: None or a failure message}, lost)`` for the checks in ``wanted``.
@@ -115,19 +115,20 @@ class Judge:
         with sink, contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
             with torch.random.fork_rng(devices=[]), speaking(self.language):
                 for index, cell in enumerate(self.instructor.cells):
-                    owner = self.owners.get(index)
-                    if cell.cell_type != "code" or (owner is None and index not in self.needed):
+                    exercise = self.owners.get(index)
+                    if cell.cell_type != "code" or (exercise is None and index not in self.needed):
                         continue
                     kernel.deadline = monotonic() + self.cell_timeout
                     try:
-                        if owner is None:
+                        if exercise is None:
                             self._lesson_cell(cell, index, namespace)
-                        elif nbgrader_flag(cell, "solution"):
+                        elif index != exercise.check:
                             self._bind_solution(cell, kernel, namespace)
-                        elif owner in wanted:
-                            verdicts[owner] = self._check(cell, kernel, namespace)
+                        elif exercise.grade_id in wanted:
+                            verdict = self._check(cell, exercise, kernel, namespace)
+                            verdicts[exercise.grade_id] = verdict
                     except KernelLost as lost:
-                        return verdicts, (owner, lost.hung)
+                        return verdicts, (exercise and exercise.grade_id, lost.hung)
         return verdicts, None
 
     def _lesson_cell(self, cell, index, namespace):
@@ -162,9 +163,9 @@ class Judge:
                 except StudentError:
                     namespace.pop(name, None)
 
-    def _check(self, cell, kernel, namespace):
+    def _check(self, cell, exercise, kernel, namespace):
         """None when the whole check passes, else what failed."""
-        code, hidden = _check_code(cell, self.secret)
+        code, hidden = _check_code(cell, exercise, self.secret)
         try:
             exec(code, namespace)
         except KernelLost:
@@ -192,16 +193,14 @@ def rule_notes(instructor, submission_solutions):
     be enforced in the student's process, so the source is searched for the function's name.
     """
     notes = []
-    for cell in instructor.cells:
-        if not is_check_cell(cell):
-            continue
-        source = submission_solutions.get(grade_id(cell), "")
-        used = _names_used(source)
+    for exercise in exercises(instructor):
+        cell = instructor.cells[exercise.check]
+        used = _names_used(submission_solutions.get(exercise.grade_id, ""))
         for forbidden in _forbidden(cell.source):
             if _telltale(forbidden) in used:
                 notes.append(
                     _("{exercise}: the solution mentions {name}, which the exercise asks not to "
-                      "use: review it").format(exercise=grade_id(cell), name=forbidden)
+                      "use: review it").format(exercise=exercise.grade_id, name=forbidden)
                 )  # fmt: skip
     return notes
 

@@ -6,8 +6,7 @@ passes is the judge's to say (classroom.judge), since the student's code can mak
 its own kernel seem to pass.
 """
 
-from .exercises import check_owners, is_check_cell
-from .release import grade_id, nbgrader_flag
+from .exercises import exercises
 from .report import ExerciseResult
 from .words import _
 
@@ -15,13 +14,12 @@ from .words import _
 def exercise_results(nb, replies, stopped):
     """``{check grade_id: ExerciseResult}`` for the check cells of ``nb`` that ran, from the
     kernel's ``replies`` (keyed by cell index)."""
-    checks = [(index, cell) for index, cell in enumerate(nb.cells) if is_check_cell(cell)]
     results = {}
-    for index, cell in checks:
-        reply = replies.get(index)
+    for exercise in exercises(nb):
+        reply = replies.get(exercise.check)
         if reply is None:
             continue
-        name, max_points = grade_id(cell), cell.metadata.nbgrader.get("points", 0)
+        name, max_points = exercise.grade_id, exercise.points
         if reply.get("status") == "ok":
             results[name] = ExerciseResult(name, max_points, max_points, "passed", "")
         else:
@@ -32,12 +30,11 @@ def exercise_results(nb, replies, stopped):
 
 def _solution_error(nb, replies, check_name):
     """`` (the solution cell raised …)`` when the solution of ``check_name`` failed, else ""."""
-    owners = check_owners(nb)
-    for index, cell in enumerate(nb.cells):
+    exercise = next(e for e in exercises(nb) if e.grade_id == check_name)
+    for index in exercise.solutions:
         reply = replies.get(index) or {}
-        if owners.get(index) == check_name and nbgrader_flag(cell, "solution"):
-            if reply.get("status") == "error":
-                return _(" (the solution cell raised {error})").format(error=_error_message(reply))
+        if reply.get("status") == "error":
+            return _(" (the solution cell raised {error})").format(error=_error_message(reply))
     return ""
 
 
@@ -50,14 +47,13 @@ def _error_message(reply):
 def death_result(nb, died_at, hung=False):
     """The failed result of the exercise whose cell was running when the kernel died (or, with
     ``hung``, ignored an interrupt and was shut down), or None."""
-    owner = check_owners(nb).get(died_at)
+    owner = next((e for e in exercises(nb) if died_at in (*e.solutions, e.check)), None)
     if owner is None:
         return None
-    check = next(c for c in nb.cells if is_check_cell(c) and grade_id(c) == owner)
     if hung:
         message = _(
             "the cell ran past its time limit and ignored the interrupt; the kernel was restarted"
         )
     else:
         message = _("the kernel died (exit, os._exit, a signal or out of memory); it was restarted")
-    return ExerciseResult(owner, 0, check.metadata.nbgrader.get("points", 0), "failed", message)
+    return ExerciseResult(owner.grade_id, 0, owner.points, "failed", message)

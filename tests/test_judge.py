@@ -4,6 +4,7 @@ import nbformat
 import pytest
 import torch
 
+from classroom.exercises import exercises
 from classroom.grade import _solutions
 from classroom.judge import _check_code, _failure, rule_notes
 from support.assignments import check_cell, instructor_path, read, solution_cell
@@ -18,9 +19,16 @@ assert False, "hidden: the message a student must not see"
 ### END HIDDEN TESTS"""
 
 
+def _check_code_of(source, secret):
+    """The judge's code of a one-cell notebook's check ``source``, and its hidden lines."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [check_cell("ex1-check", source)]
+    return _check_code(nb.cells[0], exercises(nb)[0], secret)
+
+
 def _run(secret):
     namespace = {"f": lambda x: x, "torch": torch}
-    code, hidden = _check_code(check_cell("ex1-check", HIDDEN), secret)
+    code, hidden = _check_code_of(HIDDEN, secret)
     try:
         exec(code, namespace)
     except AssertionError as error:
@@ -43,7 +51,7 @@ def test_a_failed_hidden_test_says_only_that_one_failed():
 
 def test_a_failed_visible_check_says_what_the_notebook_says():
     namespace = {"f": lambda x: 2}
-    code, hidden = _check_code(check_cell("ex1-check", HIDDEN), 5)
+    code, hidden = _check_code_of(HIDDEN, 5)
     with pytest.raises(AssertionError) as raised:
         exec(code, namespace)
     assert _failure(raised.value, code.co_filename, hidden) == (
