@@ -34,7 +34,7 @@ OUTPUT_LIMIT_BYTES = 2 * 2**20
 # 0.2 s as one message, so a flood could otherwise arrive as hundreds of MB at once.
 MESSAGE_LIMIT_BYTES = 32 * 2**20
 # Seconds an interrupted cell has to stop before its kernel counts as hung.
-INTERRUPT_GRACE_S = 10
+INTERRUPT_GRACE_S = 5
 
 
 class OutOfTime(Exception):

@@ -141,32 +141,12 @@ CHEATS = {
         + EX1.format(WRONG),
         "failed",
     ),
-    "run-cell-replaced": (
-        "shell = get_ipython()\n_original = shell.run_cell\n\n\n"
-        "def run_cell(raw_cell, *args, **kwargs):\n"
-        "    return _original('pass' if 'assert' in raw_cell else raw_cell, *args, **kwargs)\n\n\n"
-        "shell.run_cell = run_cell\n" + EX1.format(WRONG),
-        "failed",
-    ),
     "torch-allclose-patched": (
         "torch.allclose = lambda *args, **kwargs: True\n" + EX1.format(WRONG),
         "failed",
     ),
-    "tensor-method-patched": (
-        "torch.Tensor.__eq__ = lambda self, other: True\n" + EX1.format(WRONG),
-        "failed",
-    ),
     "helpers-function-replaced": (
         "helpers.corr2d = lambda X, K: torch.zeros(X.shape[0] - 1, X.shape[1] - 1)\n"
-        + EX1.format(WRONG),
-        "failed",
-    ),
-    "builtin-shadowed": (
-        "def type(value):\n    return torch.Tensor\n\n\n" + EX1.format(WRONG),
-        "failed",
-    ),  # fmt: skip
-    "sys-modules-replaced": (
-        "import sys, types\n\nsys.modules['helpers'] = types.ModuleType('helpers')\n"
         + EX1.format(WRONG),
         "failed",
     ),
@@ -177,10 +157,6 @@ CHEATS = {
         "        if func is torch.allclose:\n            return True\n"
         "        return func(*args, **(kwargs or {}))\n\n\nAgree().__enter__()\n"
         + EX1.format(WRONG),
-        "failed",
-    ),
-    "patch-inside-call": (
-        EX1.format(body("torch.allclose = lambda *a, **k: True") + "\n" + WRONG),
         "failed",
     ),
     "equals-everything": (
@@ -204,12 +180,7 @@ CHEATS = {
         "failed",
     ),
     "kills-kernel": ("import os\n\nos._exit(0)\n" + EX1.format(EX1_ANSWER), "failed"),
-    "terminates-kernel": (
-        "import os, signal\n\nos.kill(os.getpid(), signal.SIGTERM)\n" + EX1.format(EX1_ANSWER),
-        "failed",
-    ),
     "system-exit-in-call": (EX1.format("    raise SystemExit(0)"), "failed"),
-    "keyboard-interrupt-in-call": (EX1.format("    raise KeyboardInterrupt"), "failed"),
     "exhausts-memory": (
         "_hoard = []\nwhile True:\n    _hoard.append(bytearray(2**27))\n" + EX1.format(EX1_ANSWER),
         "failed",
@@ -453,15 +424,15 @@ def test_a_lie_told_in_the_kernel_fails_on_the_judges_visible_check(graded):
     _, reports, _ = graded
     for technique in ("torch-allclose-patched", "aten-allclose-overridden", "mock-patch-started",
                       "thread-keeps-patching", "check-cells-rewritten-by-the-kernel",
-                      "input-transformer", "run-cell-replaced", "torch-function-mode"):  # fmt: skip
+                      "input-transformer", "torch-function-mode"):  # fmt: skip
         ex1 = reports[f"cheat-{technique}"]["exercises"][0]
         assert ex1["message"] == "AssertionError: values differ from corr2d", (technique, ex1)
 
 
 def test_faults_cost_only_their_own_exercise(graded):
     _, reports, _ = graded
-    for technique in ("kills-kernel", "terminates-kernel", "system-exit-in-call",
-                      "keyboard-interrupt-in-call", "exhausts-memory", "reads-instructor-files",
+    for technique in ("kills-kernel", "system-exit-in-call", "exhausts-memory",
+                      "reads-instructor-files",
                       "equals-everything", "tensor-subclass", "floods-invalid-bytes",
                       "ignores-interrupt", "segfaults-kernel", "huge-expression",
                       "dies-in-a-hidden-call", "hangs-in-a-hidden-call"):  # fmt: skip
