@@ -21,6 +21,7 @@ from .words import _
 
 POLL_S = 0.5  # how often a waiting call checks that the kernel still lives
 SETTLE_S = 2  # how long output may come after the reply
+CONNECT_S = 30  # how long the output channel may take to hear the kernel
 
 
 class StudentError(Exception):
@@ -55,7 +56,23 @@ class StudentKernel:
         self.client.load_connection_info(km.get_connection_info())
         self.client.start_channels(hb=False, stdin=False)
         self.deadline = monotonic() + 60
+        self._hear_the_kernel()
         self.interrupted_at = None  # when the running call was interrupted
+
+    def _hear_the_kernel(self):
+        """Wait until the output channel hears the kernel: a new subscription takes a moment to
+        reach it, and what the kernel publishes before that (a call's result) would be lost."""
+        give_up = monotonic() + CONNECT_S
+        while monotonic() < give_up:
+            msg_id, listen_until = self.client.kernel_info(), monotonic() + POLL_S
+            while monotonic() < listen_until:
+                try:
+                    message = self.client.get_iopub_msg(timeout=POLL_S / 5)
+                except Empty:
+                    continue
+                if message.get("parent_header", {}).get("msg_id") == msg_id:
+                    return
+        raise KernelLost(hung=True)
 
     def close(self):
         self.client.stop_channels()
