@@ -7,7 +7,9 @@ solutions, the rest unanswered, as a class hands in), grades it with the class c
 (``classroom grade CLASS --instructor … --fast --jobs N``, sandboxed) ``--runs`` times, and
 prints the median and the spread of submissions per minute. Then grades one solved submission in
 this process and prints how long the judge (classroom.judge) took of it: the cost of judging the
-hidden tests outside the student's kernel.
+hidden tests outside the student's kernel. Last, one grading worker (classroom.worker) grades a
+solved submission ``--worker-gradings`` times, and its resident memory and open files after each
+grading are printed: they must not grow from one submission to the next.
 """
 
 import argparse
@@ -22,10 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import nbformat  # noqa: E402
+import psutil  # noqa: E402
 
 from classroom import judge  # noqa: E402
 from classroom.grade import grade  # noqa: E402
 from classroom.release import student_version  # noqa: E402
+from classroom.worker import Worker  # noqa: E402
 from support.assignments import solution_cells, with_solutions  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,11 +80,30 @@ def judge_seconds(submission):
     return sum(spent), total, report.score
 
 
+def worker_footprint(submission, gradings):
+    """``[(resident MiB, open files)]`` of one grading worker after each of ``gradings``
+    gradings of ``submission`` (``--fast``, sandboxed)."""
+    worker = Worker()
+    request = {"submission": str(submission), "instructor": str(INSTRUCTOR), "options": ["--fast"]}
+    footprint = []
+    try:
+        for _ in range(gradings):
+            worker.grade(request, 600)
+            process = psutil.Process(worker.process.pid)
+            footprint.append((process.memory_info().rss / 2**20, process.num_fds()))
+    finally:
+        worker.close()
+    return footprint
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=12, help="submissions (default 12)")
     parser.add_argument("--jobs", type=int, default=2, help="gradings at once (default 2)")
     parser.add_argument("--runs", type=int, default=3, help="gradings of the class (default 3)")
+    parser.add_argument(
+        "--worker-gradings", type=int, default=10, help="gradings by one worker (default 10)"
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         solved = write_class(Path(folder) / "class", args.students)
@@ -98,6 +121,9 @@ def main(argv=None):
             f"one solved submission ({score:g} points): {total:.2f} s, "
             f"of which the judge {judged:.2f} s"
         )
+        footprint = worker_footprint(solved, args.worker_gradings)
+        print(f"one worker, {len(footprint)} gradings: resident MiB and open files after each:")
+        print(", ".join(f"{mib:.0f}/{files}" for mib, files in footprint))
 
 
 if __name__ == "__main__":

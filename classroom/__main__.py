@@ -232,6 +232,18 @@ def _is_class(args):
     )
 
 
+def grade_keywords(args):
+    """The keyword arguments of classroom.grade.grade that ``grade``'s parsed ``args`` ask for
+    (a class's grading workers, classroom.worker, parse their requests with this parser too)."""
+    return {
+        "timeout": args.timeout,
+        "cell_timeout": args.cell_timeout,
+        "fast": args.fast,
+        "memory_limit_gib": args.memory_limit,
+        "sandboxed": not args.unsandboxed,
+    }
+
+
 def _shown(path):
     """``path`` from the repository root when it lies inside it."""
     try:
@@ -272,15 +284,7 @@ def main(argv=None):
             raise SandboxUnavailable(why)
         if _is_class(args):
             return _grade_class(args, args.submissions)
-        report = grade(
-            args.submissions[0],
-            args.instructor,
-            timeout=args.timeout,
-            cell_timeout=args.cell_timeout,
-            fast=args.fast,
-            memory_limit_gib=args.memory_limit,
-            sandboxed=not args.unsandboxed,
-        )
+        report = grade(args.submissions[0], args.instructor, **grade_keywords(args))
     except (TypeError, ValueError, OSError, SandboxUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

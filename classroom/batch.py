@@ -1,9 +1,11 @@
 """Grade a whole class: many submissions, in parallel, into one gradebook.
 
-Each submission is graded by its own ``python -m classroom grade … --json`` process (one kernel
-each), so a submission that hangs, crashes its kernel or even the grader process costs only its
-own row. ``--jobs N`` runs N of them at a time; ``--scheduler ADDRESS`` runs them as tasks on the
-workers of a dask.distributed cluster instead (classroom.cluster).
+``--jobs N`` grades with N long-lived grading workers (classroom.worker): processes that import
+the grader once and grade one submission after another, each in a fresh sandboxed kernel, so a
+submission that hangs, crashes its kernel or even its worker costs only its own row (the worker is
+replaced). ``--scheduler ADDRESS`` grades each submission as a task on the workers of a
+dask.distributed cluster instead (classroom.cluster), in a ``python -m classroom grade … --json``
+process of its own (``grade_one``).
 """
 
 import csv
@@ -13,16 +15,17 @@ import json
 import os
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
 
 from .exercises import exercises
 from .words import _, status_word
+from .worker import grade_with_workers
 
 GLOB_CHARACTERS = set("*?[")
-# Seconds a grading process may take beyond the notebook's own time limit (kernel start, restarts).
+# Seconds a grading process (or a worker, for one submission) may take beyond the notebook's own
+# time limit (its start, kernel starts and restarts).
 PROCESS_MARGIN_S = 120
 
 
@@ -103,7 +106,7 @@ def grade_one(path, instructor, options, timeout, checks=()):
 
 
 def not_graded(path, checks, reason):
-    """The report of a submission whose grading process gave none."""
+    """The report of a submission whose grading process (or worker) gave none."""
     exercises = [
         {"grade_id": name, "points": 0, "max_points": points, "status": "not run",
          "message": reason}
@@ -153,13 +156,11 @@ def grade_many(submissions, instructor, out_dir, jobs=1, options=(), timeout=180
 
 
 def _grade_here(submissions, instructor, jobs, options, limit, checks):
-    """``{student: report}`` for ``[(student, path)]``, graded here ``jobs`` at a time."""
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {
-            student: pool.submit(grade_one, path, instructor, options, limit, checks)
-            for student, path in submissions
-        }
-        return {student: future.result() for student, future in futures.items()}
+    """``{student: report}`` for ``[(student, path)]``, graded here by ``jobs`` workers."""
+    return grade_with_workers(
+        submissions, instructor, jobs, options, limit,
+        lambda path, reason: not_graded(path, checks, reason),
+    )  # fmt: skip
 
 
 def _write_whole(path, text):
