@@ -25,9 +25,11 @@ import gc
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -56,15 +58,19 @@ class Worker:
     """One worker process, seen from the batch: send it a request, wait for its answer.
 
     Two threads read its stdout (the answers, line by line) and the end of its stderr (kept to
-    say why it died), so neither pipe fills while the batch waits.
+    say why it died), so neither pipe fills while the batch waits. Its temporary files (the
+    submissions' workspaces) go into a folder of its own, ``folder``, removed when it ends: a
+    worker that is killed cannot remove the workspace it was grading in.
     """
 
     def __init__(self):
+        self.folder = tempfile.mkdtemp(prefix="classroom-worker-")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "classroom.worker"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
+            env={**os.environ, "TMPDIR": self.folder},
         )
         self.answers = queue.Queue()
         self.stderr_tail = bytearray()
@@ -126,17 +132,26 @@ class Worker:
         return _("the grading process failed: {error}").format(error=error)
 
     def kill(self):
-        """Stop the worker now (its sandboxed kernel dies with it: bwrap --die-with-parent)."""
+        """Stop the worker now (its sandboxed kernel dies with it: bwrap --die-with-parent) and
+        remove its folder."""
         self.process.kill()
         self.process.wait()
+        self._remove_folder()
 
     def close(self):
-        """Tell the worker there is nothing more to grade and let it end; kill it if it lingers."""
+        """Tell the worker there is nothing more to grade and let it end; kill it if it lingers.
+        Its folder is removed either way."""
         try:
             self.process.stdin.close()
             self.process.wait(timeout=CLOSE_GRACE_S)
         except (OSError, subprocess.TimeoutExpired):
             self.kill()
+        self._remove_folder()
+
+    def _remove_folder(self):
+        # Errors ignored: a kernel dying with its worker may still remove or write a file there,
+        # and what is left is in the system's temporary folder anyway.
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _signal_name(number):

@@ -40,7 +40,8 @@ def instructor_notebook():
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """A class of four graded by one worker at a time: "b-killed"'s worker is killed while it
-    grades, "c-hung"'s worker stops answering; ``(root, reports, gradebook, worker pids)``."""
+    grades, "c-hung"'s worker stops answering; ``(root, reports, gradebook, worker pids, worker
+    folders)``."""
     root = tmp_path_factory.mktemp("workers")
     instructor = root / "source" / "double.ipynb"
     instructor.parent.mkdir()
@@ -54,11 +55,12 @@ def graded(tmp_path_factory):
         (root / "class" / student).mkdir(parents=True)
         nbformat.write(nb, root / "class" / student / "double.ipynb")
         submissions.append((student, root / "class" / student / "double.ipynb"))
-    pids, original = {}, Worker.grade
+    pids, folders, original = {}, set(), Worker.grade
 
     def grade_with_faults(self, request, limit):
         student = Path(request["submission"]).parent.name
         pids[student] = self.process.pid
+        folders.add(self.folder)
         if student == "b-killed":
             threading.Timer(KILL_AFTER_S, self.process.kill).start()
         if student == "c-hung":
@@ -70,13 +72,13 @@ def graded(tmp_path_factory):
         patch.setattr(Worker, "grade", grade_with_faults)
         reports = grade_many(submissions, instructor, root / "graded", 1, OPTIONS, 60)
     gradebook = (root / "graded" / "gradebook.csv").read_text(encoding="utf-8")
-    return root, reports, gradebook, pids
+    return root, reports, gradebook, pids, folders
 
 
 @pytest.mark.grading
 @pytest.mark.slow
 def test_a_killed_worker_costs_only_its_submission(graded):
-    _, reports, gradebook, pids = graded
+    _, reports, gradebook, pids, _folders = graded
     killed = reports["b-killed"]
     assert killed["score"] == 0 and killed["max_score"] == 1
     assert [e["status"] for e in killed["exercises"]] == ["not run"]
@@ -88,7 +90,7 @@ def test_a_killed_worker_costs_only_its_submission(graded):
 @pytest.mark.grading
 @pytest.mark.slow
 def test_a_hung_worker_is_stopped_at_the_time_limit_and_replaced(graded):
-    _, reports, _, pids = graded
+    _, reports, _, pids, _folders = graded
     hung = reports["c-hung"]
     assert hung["stopped"] == f"the grading process ran past {HUNG_LIMIT_S:g} s and was stopped"
     assert [e["status"] for e in hung["exercises"]] == ["not run"]
@@ -101,7 +103,7 @@ def test_a_hung_worker_is_stopped_at_the_time_limit_and_replaced(graded):
 def test_workers_give_the_reports_of_one_grading_per_submission(graded):
     """The first submission's worker graded two; the last one's was fresh after a hang: both
     reports are what grading each alone gives, though the judge printed to the worker's stdout."""
-    root, reports, _, pids = graded
+    root, reports, _, pids, _folders = graded
     assert pids["a-solved"] == pids["b-killed"]
     instructor = root / "source" / "double.ipynb"
     for student, score in (("a-solved", 1), ("d-blank", 0)):
@@ -109,6 +111,15 @@ def test_workers_give_the_reports_of_one_grading_per_submission(graded):
         alone = grade(path, instructor, timeout=60, cell_timeout=10).to_dict()
         assert reports[student] == json.loads(json.dumps(alone))
         assert reports[student]["score"] == score
+
+
+@pytest.mark.grading
+@pytest.mark.slow
+def test_no_worker_leaves_a_workspace_behind(graded):
+    """Not even the killed one, which died in the middle of a grading."""
+    *_, folders = graded
+    assert len(folders) == 3
+    assert not any(Path(folder).exists() for folder in folders)
 
 
 @pytest.mark.parametrize(
