@@ -224,13 +224,17 @@ def _telltale(dotted):
 
 
 def _names_used(source):
-    """Every identifier and attribute name in ``source`` (empty if it does not parse)."""
+    """Every identifier, attribute and imported name in ``source`` (empty if it does not parse)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # a crafted cell
         return set()
-    return {
-        getattr(node, "id", None) or getattr(node, "attr", None)
-        for node in ast.walk(tree)
-        if isinstance(node, (ast.Name, ast.Attribute))
-    }
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.alias):  # from torch.nn.functional import conv2d as c
+            names.update(node.name.split("."))
+    return names

@@ -68,6 +68,8 @@ def test_a_solution_that_mentions_what_its_check_forbids_is_noted_for_review():
         "ex2-check: the solution mentions torch.nn.functional.unfold, which the exercise asks "
         "not to use: review it"
     ]
+    solutions["ex2-check"] = "from torch.nn.functional import unfold as u\n\n\ndef f(X):\n    pass"
+    assert len(rule_notes(instructor, solutions)) == 1
 
 
 def test_a_method_is_found_by_its_class_and_a_crafted_cell_gives_no_note():
