@@ -12,7 +12,6 @@ import csv
 import glob
 import io
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import nbformat
 
 from .exercises import exercises
+from .files import write_whole
 from .words import _, status_word
 from .worker import grade_with_workers
 
@@ -150,8 +150,8 @@ def grade_many(submissions, instructor, out_dir, jobs=1, options=(), timeout=180
 
         reports = grade_on_cluster(scheduler, submissions, instructor, list(options), limit, checks)
     for student, report in reports.items():
-        _write_whole(out_dir / f"{_safe(student)}.json", json.dumps(report, indent=2))
-    _write_whole(out_dir / "gradebook.csv", gradebook_text(reports))
+        write_whole(out_dir / f"{_safe(student)}.json", json.dumps(report, indent=2))
+    write_whole(out_dir / "gradebook.csv", gradebook_text(reports), newline="")
     return reports
 
 
@@ -161,13 +161,6 @@ def _grade_here(submissions, instructor, jobs, options, limit, checks):
         submissions, instructor, jobs, options, limit,
         lambda path, reason: not_graded(path, checks, reason),
     )  # fmt: skip
-
-
-def _write_whole(path, text):
-    """Write ``text`` to ``path`` through a temporary file beside it: never a half-written file."""
-    temporary = path.with_name(f".{path.name}.partial")
-    temporary.write_text(text, encoding="utf-8", newline="")  # the CSV text has its own \r\n
-    os.replace(temporary, path)
 
 
 def _safe(student):

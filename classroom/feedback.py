@@ -8,11 +8,11 @@ It is written in the report's edition language (``report["language"]``) and read
 file, inline CSS, no script, nothing fetched.
 """
 
-import os
 from pathlib import Path
 
 import jinja2
 
+from .files import write_whole
 from .words import _, ngettext, speaking, status_word
 
 FEEDBACK_FOLDER = "feedback"  # a class's pages: <out>/feedback/<student>.html
@@ -54,7 +54,7 @@ def feedback_page(report, student="", instructor=None, language=None):
 def write_feedback(report, path, student="", instructor=None, language=None):
     """Write the feedback page of ``report`` (see ``feedback_page``) to ``path``; returns it."""
     path = Path(path)
-    _write_atomically(path, feedback_page(report, student, instructor, language))
+    write_whole(path, feedback_page(report, student, instructor, language))
     return path
 
 
@@ -144,13 +144,3 @@ def _hidden(text, hide):
     for path_text, name in hide:
         text = text.replace(path_text, name)
     return text
-
-
-def _write_atomically(path, text):
-    """Write ``text`` to ``path`` through a temporary file in the same folder: never half a page."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)

@@ -6,13 +6,13 @@ exercise steps (classroom.release), then the exercise cells' outputs cleared and
 rewritten to resolve from where the learner edition lives.
 """
 
-import os
 from pathlib import Path
 
 import nbformat
 from nbconvert.preprocessors import ClearMetadataPreprocessor, Preprocessor
 from traitlets import Set, Unicode
 
+from .files import write_whole
 from .links import moved_link, with_moved_links
 from .release import exercise_preprocessors, nbgrader_flag
 
@@ -169,9 +169,7 @@ def write_learner_edition(root=REPO, editions=LEARNER_EDITIONS):
         if path.is_file() and path.read_text(encoding="utf-8") == text:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f".{path.name}.partial")
-        partial.write_text(text, encoding="utf-8", newline="\n")
-        os.replace(partial, path)
+        write_whole(path, text, newline="\n")
         changed.append(path)
     for stale in stale_learner_notebooks(built, root, editions):
         stale.unlink()

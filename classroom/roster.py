@@ -17,10 +17,10 @@ unchanged), a graded student missing from the roster gets no row; ``roster_probl
 
 import csv
 import io
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .files import write_whole
 from .words import ngettext
 
 FOLDER = "folder"
@@ -142,14 +142,7 @@ def canvas_gradebook_text(match, assignment):
 
 def write_canvas_gradebook(match, path, assignment):
     """Write ``canvas_gradebook_text(match, assignment)`` to ``path`` (UTF-8); returns the path."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:  # through a temporary file in the same folder: never half a gradebook
-        temporary.write_text(canvas_gradebook_text(match, assignment), encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
+    return write_whole(path, canvas_gradebook_text(match, assignment), newline="")
 
 
 def roster_problems(match, gradebook):
