@@ -14,8 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from .batch import GLOB_CHARACTERS, find_submissions, grade_many
-from .batch import _safe as file_stem
+from .batch import GLOB_CHARACTERS, file_stem, find_submissions, grade_many
 from .copying import THRESHOLD, similarity_command
 from .feedback import FEEDBACK_FOLDER, write_feedback, write_feedback_pages
 from .grade import DEFAULT_MEMORY_LIMIT_GIB, grade

@@ -150,7 +150,7 @@ def grade_many(submissions, instructor, out_dir, jobs=1, options=(), timeout=180
 
         reports = grade_on_cluster(scheduler, submissions, instructor, list(options), limit, checks)
     for student, report in reports.items():
-        write_whole(out_dir / f"{_safe(student)}.json", json.dumps(report, indent=2))
+        write_whole(out_dir / f"{file_stem(student)}.json", json.dumps(report, indent=2))
     write_whole(out_dir / "gradebook.csv", gradebook_text(reports), newline="")
     return reports
 
@@ -163,7 +163,7 @@ def _grade_here(submissions, instructor, jobs, options, limit, checks):
     )  # fmt: skip
 
 
-def _safe(student):
+def file_stem(student):
     """A student name usable as a file name."""
     return "".join(c if c.isalnum() or c in "-_." else "_" for c in student)
 
