@@ -2,12 +2,13 @@
 
 A small instructor notebook with two torch exercises stands in for a lesson. Each cheating
 submission puts one trick into the answer of exercise 1 and solves exercise 2 honestly; all are
-graded at once, two at a time, through the class-grading command, which is the way an instructor
-meets them. The tricks come in families: reading what should be secret, reading the check's own
-state, making a comparison lie in the student's own process, reaching the students graded after,
-breaking the run, and answering the judge's channel with what it cannot read. Every trick must
-earn 0 on exercise 1 and cost nothing else; honest submissions (including one that imports
-modules and defines helpers, and one graded after every cheat) keep their points.
+graded at once, three at a time (much of it waits on time limits), through the class-grading
+command, which is the way an instructor meets them. The tricks come in families: reading what
+should be secret, reading the check's own state, making a comparison lie in the student's own
+process, reaching the students graded after, breaking the run, and answering the judge's channel
+with what it cannot read. Every trick must earn 0 on exercise 1 and cost nothing else; honest
+submissions (including one that imports modules and defines helpers, and one graded after every
+cheat) keep their points.
 """
 
 import csv
@@ -370,7 +371,7 @@ def submission(ex1_source, solve_ex2=True, duplicate=False):
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """Every cheating and honest submission, graded as one class with --jobs 2."""
+    """Every cheating and honest submission, graded as one class with --jobs 3."""
     root = tmp_path_factory.mktemp("integrity")
     (root / "source").mkdir()
     nbformat.write(instructor_notebook(), root / "source" / "exercises.ipynb")
@@ -389,7 +390,7 @@ def graded(tmp_path_factory):
         (root / "class" / f"crafted-{name}" / "exercises.ipynb").write_bytes(written())
     status = main([
         "grade", str(root / "class"), "--instructor", str(root / "source" / "exercises.ipynb"),
-        "--jobs", "2", "--out", str(root / "graded"), "--timeout", "300", "--cell-timeout", "10",
+        "--jobs", "3", "--out", str(root / "graded"), "--timeout", "300", "--cell-timeout", "10",
         "--memory-limit", "0.5",
     ])  # fmt: skip
     reports = {path.stem: json.loads(path.read_text()) for path in (root / "graded").glob("*.json")}
