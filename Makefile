@@ -36,13 +36,14 @@ lab-zh: $(VENV)/installed
 	$(PYTHON) -m jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --LabApp.user_settings_dir=lab-zh-settings \
 		my-lessons/zh/01_cross_correlation.ipynb
 
-# Lint and format checks first (seconds), then every test and notebook on three workers (more than
-# the two cores: much of the suite waits on kernels, browsers and time limits; 447 s instead of 473 s
-# on a fresh 2-core machine); --dist loadscope keeps each notebook's cells, and each module, together.
+# Lint and format checks first (seconds), then every test and notebook on four workers (more than
+# the two cores: much of the suite waits on kernels, browsers, dask and time limits; on a 2-core machine,
+# re-run in the same clone, 381 s instead of 440 s with three; from a fresh clone 492 s, where three
+# took 482-503 s); --dist loadscope keeps each notebook's cells, and each module, together.
 test: $(VENV)/installed
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	$(PYTHON) -m pytest -n 3 --dist loadscope
+	$(PYTHON) -m pytest -n 4 --dist loadscope
 
 # The unit tests alone, in one process (seconds): the loop while changing code. The marked
 # suites (pyproject.toml) are left out; `pytest --lf` re-runs just what failed last time.
