@@ -97,7 +97,7 @@ def _judged(judge, attempt, settled):
     visible checks, and the judge's verdicts on those that passed there."""
 
     def then(km, replies):
-        results = exercise_results(attempt, replies, "")
+        results = exercise_results(attempt, replies)
         wanted = {name for name, result in results.items()
                   if result.status == "passed" and name not in settled}  # fmt: skip
         kernel = StudentKernel(km)
@@ -142,7 +142,7 @@ def check_notebook(
         then = _judged(judge, attempt, settled)
         outcome = run(attempt, cwd, left, cell_timeout, env, sandbox, then)
         results, verdicts, lost = outcome.then or (
-            exercise_results(attempt, outcome.replies, outcome.stopped),
+            exercise_results(attempt, outcome.replies),
             {},
             None,
         )

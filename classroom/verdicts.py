@@ -11,7 +11,7 @@ from .report import ExerciseResult
 from .words import _
 
 
-def exercise_results(nb, replies, stopped):
+def exercise_results(nb, replies):
     """``{check grade_id: ExerciseResult}`` for the check cells of ``nb`` that ran, from the
     kernel's ``replies`` (keyed by cell index)."""
     results = {}
