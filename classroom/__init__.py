@@ -5,19 +5,8 @@ See docs/instructors.md (docs/instructors.zh.md).
 python -m classroom release notebooks/ build/student/
 python -m classroom learner
 python -m classroom grade SUBMISSION.ipynb --instructor notebooks/NAME.ipynb
+
+The package imports nothing itself, so that a process that needs one part (a class run's own
+process, the kernel fork server) does not pay for the others (torch): import the module you use,
+``classroom.grade.grade``, ``classroom.release.release``, ``classroom.report.format_report`` ….
 """
-
-from .grade import grade
-from .learner import learner_version, write_learner_edition
-from .release import release, student_version
-from .report import Report, format_report
-
-__all__ = [
-    "Report",
-    "format_report",
-    "grade",
-    "learner_version",
-    "release",
-    "student_version",
-    "write_learner_edition",
-]

@@ -7,6 +7,9 @@ committed learner edition is not what a fresh build writes. ``similarity`` exits
 flags no pair of students, 1 when it flags one, 2 for bad arguments.
 """
 
+from . import startup  # noqa: F401  (first: see its docstring)
+
+# isort: split
 import argparse
 import json
 import sys
@@ -17,12 +20,11 @@ import nbformat
 from .batch import GLOB_CHARACTERS, file_stem, find_submissions, grade_many
 from .copying import THRESHOLD, similarity_command
 from .feedback import FEEDBACK_FOLDER, write_feedback, write_feedback_pages
-from .grade import DEFAULT_MEMORY_LIMIT_GIB, grade
 from .learner import REPO, learner_edition_differences, write_learner_edition
 from .release import release
 from .report import format_report
 from .roster import match_roster, read_roster, roster_problems, write_canvas_gradebook
-from .sandbox import SandboxUnavailable, why_unavailable
+from .sandbox import DEFAULT_MEMORY_LIMIT_GIB, SandboxUnavailable, why_unavailable
 from .words import _, ngettext, notebook_language, speaking
 
 EXIT_FULL_MARKS, EXIT_NOT_FULL_MARKS, EXIT_USAGE = 0, 1, 2
@@ -267,6 +269,14 @@ def _learner(check):
     return 0
 
 
+def _grade_one(args):
+    """The report of the one submission ``args`` name. The grader (which imports torch for the
+    judge) is imported here, not above: a class run's own process only hands out the work."""
+    from .grade import grade
+
+    return grade(args.submissions[0], args.instructor, **grade_keywords(args))
+
+
 def main(argv=None):
     args = _parser().parse_args(argv)
     try:
@@ -283,7 +293,7 @@ def main(argv=None):
             raise SandboxUnavailable(why)
         if _is_class(args):
             return _grade_class(args, args.submissions)
-        report = grade(args.submissions[0], args.instructor, **grade_keywords(args))
+        report = _grade_one(args)
     except (TypeError, ValueError, OSError, SandboxUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE

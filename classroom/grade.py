@@ -24,17 +24,19 @@ from .exercises import GRADER_KEY, check_owners, exercises, is_check_cell
 from .judge import Judge, rule_notes
 from .release import BEGIN_HIDDEN_TESTS
 from .report import ExerciseResult, Report
-from .sandbox import Limits, Sandbox, SandboxUnavailable, why_unavailable
+from .sandbox import (
+    DEFAULT_MEMORY_LIMIT_GIB,
+    Limits,
+    Sandbox,
+    SandboxUnavailable,
+    why_unavailable,
+)
 from .submission import assemble, duplicated_solutions, malformed_cells, read_submission
 from .verdicts import death_result, exercise_results
 from .words import _, notebook_language, speaking
 from .workspace import DATA_ENV_VAR, workspace
 
 __all__ = ["DEFAULT_MEMORY_LIMIT_GIB", "assemble", "check_notebook", "grade"]
-
-# Extra address space a kernel may take beyond what it holds at start, so a runaway solution meets
-# MemoryError in its own cell instead of the machine's OOM killer.
-DEFAULT_MEMORY_LIMIT_GIB = 4
 
 
 def _check_file(path, argument):

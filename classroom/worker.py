@@ -9,9 +9,11 @@ grades each as ``python -m classroom grade PATH --instructor PATH OPTIONS --json
 (classroom.grade.grade: a fresh workspace, a fresh sandboxed kernel and a fresh judge namespace
 every time) and answers on its stdout, one JSON line each: ``{"report": the --json report}``, or
 ``{"error": "error: …"}`` where that command would have printed an error (a submission that is
-no file, say). Its stdout carries the answers only: anything else printed there goes to its
-stderr. The student's code runs in its own sandboxed kernel only; the worker runs the
-instructor's code, and reads the kernel's results as plain data (classroom.plain), so what one
+no file, say). A worker run by root forks those kernels from a server it forks from itself as it
+starts, before it reads a request (classroom.forkserver): the two share one import of torch.
+Its stdout carries the answers only: anything else printed there goes to its stderr. The
+student's code runs in its own sandboxed kernel only; the worker runs the instructor's code, and
+reads the kernel's results as plain data (classroom.plain), so what one
 submission does cannot reach the grading of the next. Before each answer the worker closes the
 figures the instructor's lesson cells drew and collects its garbage, so its memory does not grow
 from one submission to the next.
@@ -33,7 +35,7 @@ import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from .grade import grade
+from . import forkserver
 from .sandbox import SandboxUnavailable
 from .words import _
 
@@ -239,6 +241,7 @@ def grade_with_workers(submissions, instructor, jobs, options, limit, not_graded
 def _answer(request, parser):
     """The answer (a dict) to one request (a dict, see the module docstring)."""
     from .__main__ import grade_keywords  # not above: it imports this module (via batch)
+    from .grade import grade  # not above: the batch's side does not need it
 
     argv = ["grade", "--instructor", request["instructor"], *request["options"], "--"]
     args = parser.parse_args([*argv, request["submission"]])
@@ -270,6 +273,9 @@ def _answer_stream():
 
 def serve():
     """The worker's loop: answer each request line on stdin, until stdin ends."""
+    if os.geteuid() == 0:  # it can fork kernels: first, before the grader reads anything
+        forkserver.start_here()
+    from . import startup  # noqa: F401  (see its docstring; after the fork: kernels start as usual)
     from .__main__ import _parser  # not above: it imports this module (via batch)
 
     answers, parser = _answer_stream(), _parser()

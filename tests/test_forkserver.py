@@ -1,0 +1,154 @@
+"""A kernel forked into its sandbox (classroom.forkserver) is the kernel bwrap would have launched.
+
+Both kinds are started the grader's way (classroom.sandbox.kernel_manager) in fresh workspaces
+and asked, from inside, what they are and what they see; the answers must be the same, save
+their own pid. The fork server is used only by root, who may enter namespaces: these tests run
+as root, as CI does.
+"""
+
+import asyncio
+import json
+import os
+import subprocess
+
+import pytest
+
+from classroom import forkserver
+from classroom.sandbox import Sandbox, kernel_manager
+from classroom.workspace import workspace
+
+LOOK = r"""
+import json, os, resource, sys
+status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().splitlines())
+import matplotlib.pyplot as plt
+import helpers, classroom.kernel_side
+workspace = os.path.dirname(os.getcwd())
+def open_files(standard):  # what each descriptor is: a file's path, or a kind ("socket", "pipe")
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        if (int(fd) < 3) != standard:
+            continue
+        try:
+            found.append(os.readlink("/proc/self/fd/" + fd).split(":")[0])
+        except OSError:  # the folder's own, closed already
+            pass
+    # IPython's history database: it opens its journal when its thread writes, in its own time.
+    return sorted(path for path in found if "history.sqlite" not in path)
+print(json.dumps({
+    "ids": [os.getuid(), os.geteuid(), os.getgid(), os.getgroups()],
+    "status": {key: status[key].strip() for key in status
+               if key.startswith("Cap") or key in ("NoNewPrivs", "Seccomp")},
+    "session in the sandbox": str(os.getsid(0)) in os.listdir("/proc"),
+    "processes": sorted(int(name) for name in os.listdir("/proc") if name.isdigit()),
+    "mounts": [line.split()[4] + " " + line.split()[5].split(",")[0]
+               for line in open("/proc/self/mountinfo")],
+    "networks": [line.split(":")[0].strip() for line in open("/proc/net/dev").readlines()[2:]],
+    "hostname": os.uname().nodename,
+    "limits": [resource.getrlimit(getattr(resource, name))
+               for name in ("RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_CPU", "RLIMIT_NOFILE")],
+    "open files": open_files(standard=False),
+    "standard streams": open_files(standard=True),
+    "cwd": os.getcwd(),
+    "environment": dict(os.environ),
+    "path": sys.path,
+    "helpers": helpers.__file__,
+    "kernel side": classroom.kernel_side.__file__,
+    "backend": plt.get_backend(),
+    "outside modules": sorted(name for name, module in sys.modules.items()
+                              if os.path.isabs(getattr(module, "__file__", None) or "")
+                              and not module.__file__.startswith(
+                                  (sys.prefix, sys.base_prefix, workspace))),
+}))
+"""
+
+
+async def _look(forked):
+    """What a kernel of the kind ``forked`` says of itself, with its workspace's path as WS."""
+    with workspace("en", sandboxed=True) as (cwd, env):
+        manager = kernel_manager(Sandbox(cwd.parent, forked=forked))
+        # As classroom.execute starts it: what a kernel prints outside its messages is dropped.
+        dropped = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        await manager.start_kernel(env=env, cwd=str(cwd), **dropped)
+        client = manager.client()
+        client.start_channels()
+        printed = []
+        try:
+            await client.wait_for_ready(timeout=60)
+            reply = await client.execute_interactive(
+                LOOK, timeout=60, output_hook=lambda msg: printed.append(msg["content"])
+            )
+        finally:
+            client.stop_channels()
+            await manager.shutdown_kernel(now=True)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        text = "".join(content.get("text", "") for content in printed)
+        return json.loads(text.replace(str(cwd.parent), "WS"))
+
+
+@pytest.fixture(scope="module")
+def looks():
+    return {forked: asyncio.run(_look(forked)) for forked in (False, True)}
+
+
+def test_a_forked_kernel_sees_what_a_launched_one_sees(looks):
+    launched, forked = (dict(looks[kind]) for kind in (False, True))
+    # Its own pid: bwrap's PID 1, then the kernel (launched), or the placeholder and the kernel.
+    assert launched.pop("processes") == [1, 2]
+    assert forked.pop("processes") == [1, 2, 3]
+    # Standard input: a pipe from the grader (launched), or /dev/null; output: ipykernel's pipes.
+    assert launched.pop("standard streams") == ["pipe"] * 3
+    assert forked.pop("standard streams") == ["/dev/null", "pipe", "pipe"]
+    assert forked == launched
+
+
+def test_a_forked_kernel_is_nobody_without_capabilities(looks):
+    forked = looks[True]
+    assert forked["ids"] == [65534, 65534, 65534, []]
+    assert {key: value for key, value in forked["status"].items() if key != "Seccomp"} == {
+        "CapInh": "0000000000000000",
+        "CapPrm": "0000000000000000",
+        "CapEff": "0000000000000000",
+        "CapBnd": "0000000000000000",
+        "CapAmb": "0000000000000000",
+        "NoNewPrivs": "1",
+    }
+    assert forked["networks"] == ["lo"]
+    assert forked["session in the sandbox"]
+
+
+def test_a_forked_kernel_holds_none_of_the_graders_code(looks):
+    forked = looks[True]
+    assert forked["helpers"] == "WS/helpers.py"
+    assert forked["kernel side"] == "WS/classroom/kernel_side.py"
+    assert forked["outside modules"] == []
+    assert forked["backend"] == "module://matplotlib_inline.backend_inline"
+
+
+def test_the_sandbox_ends_when_its_kernel_ends():
+    async def start_and_end():
+        with workspace("en", sandboxed=True) as (cwd, env):
+            manager = kernel_manager(Sandbox(cwd.parent))
+            await manager.start_kernel(env=env, cwd=str(cwd))
+            process = manager.provisioner.process
+            client = manager.client()
+            client.start_channels()
+            await client.wait_for_ready(timeout=60)
+            client.execute("import os; os._exit(0)")
+            try:
+                return process, process.wait(timeout=10)
+            finally:
+                client.stop_channels()
+
+    process, status = asyncio.run(start_and_end())
+    assert isinstance(process, forkserver.ForkedKernel)
+    assert status is not None and process.sandbox.poll() is not None
+    with pytest.raises(ProcessLookupError):
+        os.kill(process.pid, 0)
+
+
+def test_no_kernel_is_forked_where_the_root_is_the_graders(tmp_path):
+    """A process whose root is the grader's (this one: no sandbox, or one bwrap has not built
+    yet) gets no kernel: the fork server's child checks before it forks one."""
+    server = forkserver.shared()
+    with pytest.raises(RuntimeError, match="has no root of its own"):
+        server.fork(os.getpid(), str(tmp_path), {}, str(tmp_path / "kernel.json"), {}, 65534)
