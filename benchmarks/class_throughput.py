@@ -1,21 +1,29 @@
 """How fast a class is graded: submissions per minute for lesson 02, and the judge's share.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/class_throughput.py --students 12 --jobs 2
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/class_throughput.py --students 12 --jobs 2 \
+        --baseline 95ad5c3
 
 Writes a class of released lesson-02 notebooks (every other one solved with the instructor's
 solutions, the rest unanswered, as a class hands in), grades it with the class command
 (``classroom grade CLASS --instructor … --fast --jobs N``, sandboxed) ``--runs`` times, and
-prints the median and the spread of submissions per minute. Then grades one solved submission in
-this process and prints how long the judge (classroom.judge) took of it: the cost of judging the
-hidden tests outside the student's kernel. Last, one grading worker (classroom.worker) grades a
-solved submission ``--worker-gradings`` times, and its resident memory and open files after each
-grading are printed: they must not grow from one submission to the next.
+prints the median and the spread of submissions per minute. With ``--baseline REV``, the grader
+as committed at REV (``git archive``, run from a temporary copy with the same environment and
+data) grades the same class in turns with this one, and the ratio of the medians is printed.
+Then grades one solved submission in this process (after a first grading, which starts the
+kernel fork server) and prints how long the judge (classroom.judge) took of it: the cost of
+judging the hidden tests outside the student's kernel. Last, one grading worker
+(classroom.worker) grades a solved submission ``--worker-gradings`` times, and its resident
+memory and open files after each grading are printed: they must not grow from one submission to
+the next.
 """
 
 import argparse
+import io
+import os
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 from pathlib import Path
 from time import perf_counter
@@ -49,13 +57,37 @@ def write_class(folder, students):
     return folder / "student000" / INSTRUCTOR.name
 
 
-def grade_class(folder, out, jobs):
-    """Seconds the class command takes to grade ``folder``."""
+def grade_class(folder, out, jobs, code=REPO):
+    """Seconds the class command of the grader in folder ``code`` takes to grade ``folder``."""
     command = [sys.executable, "-m", "classroom", "grade", str(folder), "--instructor",
                str(INSTRUCTOR), "--fast", "--jobs", str(jobs), "--out", str(out)]  # fmt: skip
+    env = {**os.environ, "FASHION_MNIST_ROOT": str(REPO / "data")}  # the copy has no data folder
     start = perf_counter()
-    subprocess.run(command, cwd=REPO, check=False, capture_output=True)
-    return perf_counter() - start
+    done = subprocess.run(command, cwd=code, check=False, capture_output=True, env=env)
+    seconds = perf_counter() - start
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"the class command failed: {done.stderr.decode()[-2000:]}")
+    return seconds
+
+
+def checked_out(revision, folder):
+    """The repository's files at ``revision`` (``git archive``), written into ``folder``."""
+    archive = subprocess.run(["git", "archive", revision], cwd=REPO, check=True,
+                             capture_output=True).stdout  # fmt: skip
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(folder, filter="data")
+    return folder
+
+
+def rates_of(graders, folder, students, jobs, runs):
+    """``{name: [submissions per minute]}``, the graders (``{name: code folder}``) in turns."""
+    rates = {name: [] for name in graders}
+    for run in range(runs):
+        for name, code in graders.items():
+            seconds = grade_class(folder / "class", folder / f"out-{name}-{run}", jobs, code)
+            rates[name].append(students / seconds * 60)
+            print(f"run {run + 1}, {name}: {students} submissions in {seconds:.1f} s")
+    return rates
 
 
 def judge_seconds(submission):
@@ -70,6 +102,7 @@ def judge_seconds(submission):
         finally:
             spent.append(perf_counter() - start)
 
+    grade(submission, INSTRUCTOR, fast=True)  # the first starts this process's fork server
     judge.Judge.judge = timed
     try:
         start = perf_counter()
@@ -104,18 +137,24 @@ def main(argv=None):
     parser.add_argument(
         "--worker-gradings", type=int, default=10, help="gradings by one worker (default 10)"
     )
+    parser.add_argument("--baseline", help="a git revision whose grader takes turns with this one")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
-        solved = write_class(Path(folder) / "class", args.students)
-        rates = []
-        for run in range(args.runs):
-            seconds = grade_class(Path(folder) / "class", Path(folder) / f"out{run}", args.jobs)
-            rates.append(args.students / seconds * 60)
-            print(f"run {run + 1}: {args.students} submissions in {seconds:.1f} s")
-        print(
-            f"lesson 02, --fast --jobs {args.jobs}: median {statistics.median(rates):.1f} "
-            f"submissions per minute (min {min(rates):.1f}, max {max(rates):.1f})"
-        )
+        folder = Path(folder)
+        solved = write_class(folder / "class", args.students)
+        graders = {"this": REPO}
+        if args.baseline:
+            graders[args.baseline] = checked_out(args.baseline, folder / "baseline")
+        rates = rates_of(graders, folder, args.students, args.jobs, args.runs)
+        for name, values in rates.items():
+            print(
+                f"lesson 02, --fast --jobs {args.jobs}, {name}: median "
+                f"{statistics.median(values):.1f} submissions per minute "
+                f"(min {min(values):.1f}, max {max(values):.1f})"
+            )
+        if args.baseline:
+            ratio = statistics.median(rates["this"]) / statistics.median(rates[args.baseline])
+            print(f"this / {args.baseline}: {ratio:.2f} times as many per minute")
         judged, total, score = judge_seconds(solved)
         print(
             f"one solved submission ({score:g} points): {total:.2f} s, "

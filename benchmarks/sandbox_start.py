@@ -1,11 +1,14 @@
-"""What the grader's OS sandbox costs per submission: a kernel's start with and without bubblewrap.
+"""What a grading kernel's start costs: without a sandbox, launched in bubblewrap, forked into it.
 
     .venv/bin/python benchmarks/sandbox_start.py --starts 10
 
 Each start is a fresh grading workspace (classroom.workspace) and kernel manager
 (classroom.sandbox), timed from launch until the kernel answers a cell that imports torch and
-helpers, as a lesson's first cell does; the kernel is then shut down. The two kinds take turns, so
-a busy machine slows both alike. Prints the median and 95th percentile of each, in seconds.
+helpers, as a lesson's first cell does; the kernel is then shut down. "plain": no sandbox;
+"bwrap": launched in bubblewrap; "forked": forked into the same sandbox by the fork server
+(classroom.forkserver; root only), whose own start, once per grading process, is timed apart.
+The kinds take turns, so a busy machine slows all alike. Prints the median and 95th percentile of
+each, in seconds.
 """
 
 import argparse
@@ -17,16 +20,21 @@ from time import perf_counter
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from classroom import forkserver  # noqa: E402
 from classroom.sandbox import Sandbox, kernel_manager  # noqa: E402
 from classroom.workspace import workspace  # noqa: E402
 
 FIRST_CELL = "import torch\nimport helpers"
 
 
-async def one_start(sandboxed):
-    """Seconds from launching a kernel to its answer to FIRST_CELL."""
+KINDS = {"plain": None, "bwrap": False, "forked": True}  # kind → Sandbox.forked (None: none)
+
+
+async def one_start(forked):
+    """Seconds from launching a kernel to its answer to FIRST_CELL; ``forked``: KINDS' values."""
+    sandboxed = forked is not None
     with workspace("en", sandboxed) as (cwd, env):
-        manager = kernel_manager(Sandbox(cwd.parent) if sandboxed else None)  # asynchronous
+        manager = kernel_manager(Sandbox(cwd.parent, forked=forked) if sandboxed else None)
         start = perf_counter()
         await manager.start_kernel(env=env, cwd=str(cwd))
         client = manager.client()
@@ -55,10 +63,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--starts", type=int, default=10, help="starts of each kind (default 10)")
     args = parser.parse_args(argv)
-    times = {"plain": [], "bwrap": []}
+    start = perf_counter()
+    forkserver.shared()
+    print(f"the fork server's start: {perf_counter() - start:.2f} s (once per grading process)")
+    times = {kind: [] for kind in KINDS}
     for _ in range(args.starts):
-        times["plain"].append(asyncio.run(one_start(False)))
-        times["bwrap"].append(asyncio.run(one_start(True)))
+        for kind, forked in KINDS.items():
+            times[kind].append(asyncio.run(one_start(forked)))
     for kind, values in times.items():
         print(
             f"{kind}: median {statistics.median(values):.2f} s, "

@@ -6,6 +6,7 @@ import json
 import pytest
 from bs4 import BeautifulSoup
 
+import classroom.grade
 from classroom import __main__ as cli
 from classroom.feedback import feedback_page, write_feedback, write_feedback_pages
 from classroom.report import ExerciseResult, Report
@@ -163,7 +164,7 @@ def test_a_page_that_cannot_be_written_leaves_no_file(tmp_path):
 
 def test_grade_feedback_writes_the_page_of_one_submission(tmp_path, monkeypatch, capsys):
     """The CLI's single-submission branch, with the grading itself replaced by a built report."""
-    monkeypatch.setattr(cli, "grade", lambda *args, **kwargs: graded_report())
+    monkeypatch.setattr(classroom.grade, "grade", lambda *args, **kwargs: graded_report())
     page = tmp_path / "alice.html"
     status = cli.main(["grade", "alice.ipynb", "--instructor", INSTRUCTOR, "--unsandboxed",
                        "--json", "--feedback", str(page)])  # fmt: skip

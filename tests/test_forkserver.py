@@ -23,17 +23,17 @@ status = dict(line.split(":\t", 1) for line in open("/proc/self/status").read().
 import matplotlib.pyplot as plt
 import helpers, classroom.kernel_side
 workspace = os.path.dirname(os.getcwd())
-def open_files(standard):  # what each descriptor is: a file's path, or a kind ("socket", "pipe")
+def kind(fd):  # what a file descriptor is: a file's path, or a kind ("socket", "pipe")
+    return os.readlink(f"/proc/self/fd/{fd}").split(":")[0]
+def open_files():
     found = []
     for fd in os.listdir("/proc/self/fd"):
-        if (int(fd) < 3) != standard:
-            continue
         try:
-            found.append(os.readlink("/proc/self/fd/" + fd).split(":")[0])
+            found += [kind(fd)] if int(fd) > 2 else []
         except OSError:  # the folder's own, closed already
             pass
-    # IPython's history database: it opens its journal when its thread writes, in its own time.
-    return sorted(path for path in found if "history.sqlite" not in path)
+    # Each kind once, and not the kernel's home: IPython opens its history there in its own time.
+    return sorted({path for path in found if not path.startswith(workspace + "/home/")})
 print(json.dumps({
     "ids": [os.getuid(), os.geteuid(), os.getgid(), os.getgroups()],
     "status": {key: status[key].strip() for key in status
@@ -46,8 +46,8 @@ print(json.dumps({
     "hostname": os.uname().nodename,
     "limits": [resource.getrlimit(getattr(resource, name))
                for name in ("RLIMIT_NPROC", "RLIMIT_FSIZE", "RLIMIT_CPU", "RLIMIT_NOFILE")],
-    "open files": open_files(standard=False),
-    "standard streams": open_files(standard=True),
+    "open files": open_files(),
+    "standard streams": [kind(fd) for fd in (0, 1, 2)],
     "cwd": os.getcwd(),
     "environment": dict(os.environ),
     "path": sys.path,
