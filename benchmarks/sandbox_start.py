@@ -40,6 +40,8 @@ async def one_start(forked):
         client = manager.client()
         client.start_channels()
         try:
+            # Its output is heard only once it answers: else a fast kernel's output can be lost.
+            await client.wait_for_ready(timeout=120)
             reply = await client.execute_interactive(FIRST_CELL, timeout=120)
             seconds = perf_counter() - start
         finally:
