@@ -44,7 +44,7 @@ from pathlib import Path
 # torchvision: it imports torch's compiler too (about 1 s), which only the lessons that load
 # Fashion-MNIST need; their kernels import it themselves.
 PRELOADED = ("torch", "numpy", "matplotlib.pyplot", "ipykernel.kernelapp")
-# Entered in this order, the mount namespace last: the others are found through /proc.
+# Entered in this order, the mount namespace last (their files are opened before any is entered).
 NAMESPACES = ("cgroup", "ipc", "uts", "net", "pid", "mnt")
 NOBODY = 65534
 INLINE_BACKEND = "module://matplotlib_inline.backend_inline"
@@ -53,14 +53,13 @@ _PR_CAP_AMBIENT_CLEAR_ALL = 4
 _CAPABILITY_VERSION_3 = 0x20080522
 
 
+_LIBC = ctypes.CDLL(None, use_errno=True)  # setns, prctl and capset: not in Python 3.11's os
+
+
 def _libc_call(name, *arguments):
-    result = getattr(_LIBC, name)(*arguments)
-    if result != 0:
+    if getattr(_LIBC, name)(*arguments) != 0:
         number = ctypes.get_errno()
         raise OSError(number, f"{name}: {os.strerror(number)}")
-
-
-_LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 def _enter_sandbox(target):
