@@ -1,9 +1,11 @@
 """The real nbgrader, both ways: it accepts our notebooks and agrees with our grader.
 
 A session fixture installs nbgrader (pinned) in a virtual environment of its own under
-``build/``, so the learners' JupyterLab never gets nbgrader's extensions; that environment's
-``python3`` kernel is pointed at this project's Python, which has torch and the lesson code. Then,
-in a course folder:
+``build/``, so the learners' JupyterLab never gets nbgrader's extensions. That environment sees
+the project's packages (a ``.pth`` file names the project's site-packages), so pip adds only what
+nbgrader needs beyond them (nbgrader, notebook, alembic, mako, rapidfuzz: 8 s here, against 57 s
+for all of them from a fresh CI machine); its ``python3`` kernel is pointed at this project's
+Python, which has torch and the lesson code. Then, in a course folder:
 
 * ``nbgrader generate_assignment`` accepts every instructor notebook;
 * the student version ``classroom release`` writes passes ``nbgrader validate``'s structure checks
@@ -18,6 +20,7 @@ import json
 import os
 import subprocess
 import sys
+import sysconfig
 import textwrap
 from pathlib import Path
 from time import monotonic
@@ -50,6 +53,7 @@ def nbgrader_python():
     if not marker.is_file():
         start = monotonic()
         subprocess.run([sys.executable, "-m", "venv", "--clear", str(VENV)], check=True)
+        _see_project_packages()
         subprocess.run(
             [str(_venv_python()), "-m", "pip", "install", "-q", f"nbgrader=={NBGRADER_VERSION}"],
             check=True,
@@ -57,6 +61,15 @@ def nbgrader_python():
         marker.write_text(f"created in {monotonic() - start:.0f} s\n")
     _use_project_kernel()
     return _venv_python()
+
+
+def _see_project_packages():
+    """A ``.pth`` file in the venv that puts the project's site-packages after the venv's own."""
+    venv_packages = subprocess.run(
+        [str(_venv_python()), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        check=True, capture_output=True, text=True,
+    ).stdout.strip()  # fmt: skip
+    Path(venv_packages, "project-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
 
 
 def _use_project_kernel():
