@@ -12,11 +12,13 @@ from . import startup  # noqa: F401  (first: see its docstring)
 # isort: split
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
 import nbformat
 
+from . import forkserver
 from .batch import GLOB_CHARACTERS, file_stem, find_submissions, grade_many
 from .copying import THRESHOLD, similarity_command
 from .feedback import FEEDBACK_FOLDER, write_feedback, write_feedback_pages
@@ -272,6 +274,8 @@ def _learner(check):
 def _grade_one(args):
     """The report of the one submission ``args`` name. The grader (which imports torch for the
     judge) is imported here, not above: a class run's own process only hands out the work."""
+    if not args.unsandboxed and os.geteuid() == 0:
+        forkserver.shared()  # its imports run beside the grader's (classroom.forkserver)
     from .grade import grade
 
     return grade(args.submissions[0], args.instructor, **grade_keywords(args))

@@ -34,6 +34,7 @@ import os
 import random
 import resource
 import select
+import signal
 import subprocess
 import sys
 import threading
@@ -219,14 +220,14 @@ def _serve(requests, answers):
 
 class ForkServer:
     """The grading process's side of one server: ``requests`` and ``answers`` are its pipes (binary
-    files); ``process`` is its Popen, or None when it was forked from here (then ``pid``)."""
+    files); ``process`` is its Popen, or None when it was forked from here (then ``pid``). The
+    server may still be importing: the first request waits until it says it is ready."""
 
     def __init__(self, requests, answers, process=None, pid=None):
         self.requests, self.answers = requests, answers
         self.process, self.pid = process, pid
         self.lock = threading.Lock()
-        if self._answer() != {"ready": True}:
-            raise RuntimeError("the kernel fork server did not start")
+        self.ready = False
 
     @classmethod
     def launched(cls):
@@ -284,6 +285,9 @@ class ForkServer:
         request = {"target": target, "cwd": cwd, "env": env, "limits": limits}
         request |= {"connection_file": connection_file, "uid": uid}
         with self.lock:
+            if not self.ready and self._answer() != {"ready": True}:
+                raise RuntimeError("the kernel fork server did not start")
+            self.ready = True
             self.requests.write(json.dumps(request).encode() + b"\n")
             self.requests.flush()
             answer = self._answer()
@@ -292,14 +296,13 @@ class ForkServer:
         return answer["pid"]
 
     def close(self):
-        """Tell the server to end (its requests end) and wait for it."""
-        try:
-            self.requests.close()
-        except OSError:  # it has ended already
-            pass
+        """End the server (the kernels it forked live in their own sandboxes)."""
+        self.requests.close()
         if self.process is not None:
+            self.process.kill()
             self.process.wait()
         elif self.running():
+            os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
 
 
@@ -308,7 +311,8 @@ _shared = None
 
 def shared():
     """This process's fork server: the one start_here forked, else one launched on first use (and
-    again if it ended); closed when the process exits."""
+    again if it ended), which imports beside this process until its first request; closed when
+    the process exits."""
     global _shared
     if _shared is None or not _shared.running():
         _shared = ForkServer.launched()
