@@ -8,13 +8,13 @@ solutions, the rest unanswered, as a class hands in), grades it with the class c
 (``classroom grade CLASS --instructor … --fast --jobs N``, sandboxed) ``--runs`` times, and
 prints the median and the spread of submissions per minute. With ``--baseline REV``, the grader
 as committed at REV (``git archive``, run from a temporary copy with the same environment and
-data) grades the same class in turns with this one, and the ratio of the medians is printed.
-Then grades one solved submission in this process (after a first grading, which starts the
-kernel fork server) and prints how long the judge (classroom.judge) took of it: the cost of
-judging the hidden tests outside the student's kernel. Last, one grading worker
-(classroom.worker) grades a solved submission ``--worker-gradings`` times, and its resident
-memory and open files after each grading are printed: they must not grow from one submission to
-the next.
+data) grades the same class in turns with this one, and the ratio of the medians is printed;
+both also grade one solved submission alone (``classroom grade SUBMISSION --fast``). Then
+grades one solved submission in this process (after a first grading, which starts the kernel fork
+server) and prints how long the judge (classroom.judge) took of it: the cost of judging the
+hidden tests outside the student's kernel. Last, one grading worker (classroom.worker) grades a
+solved submission ``--worker-gradings`` times, and its resident memory and open files after each
+grading are printed: they must not grow from one submission to the next.
 """
 
 import argparse
@@ -68,6 +68,18 @@ def grade_class(folder, out, jobs, code=REPO):
     if done.returncode not in (0, 1):
         raise RuntimeError(f"the class command failed: {done.stderr.decode()[-2000:]}")
     return seconds
+
+
+def grade_one_seconds(submission, code=REPO):
+    """Seconds ``classroom grade SUBMISSION --fast`` of the grader in folder ``code`` takes."""
+    command = [sys.executable, "-m", "classroom", "grade", str(submission), "--instructor",
+               str(INSTRUCTOR), "--fast"]  # fmt: skip
+    env = {**os.environ, "FASHION_MNIST_ROOT": str(REPO / "data")}
+    start = perf_counter()
+    done = subprocess.run(command, cwd=code, check=False, capture_output=True, env=env)
+    if done.returncode != 0:
+        raise RuntimeError(f"the grade command failed: {done.stderr.decode()[-2000:]}")
+    return perf_counter() - start
 
 
 def checked_out(revision, folder):
@@ -155,6 +167,10 @@ def main(argv=None):
         if args.baseline:
             ratio = statistics.median(rates["this"]) / statistics.median(rates[args.baseline])
             print(f"this / {args.baseline}: {ratio:.2f} times as many per minute")
+        for name, code in graders.items():  # one submission, as an instructor grades it
+            seconds = [grade_one_seconds(solved, code) for _ in range(args.runs)]
+            print(f"grade one solved submission, {name}: median {statistics.median(seconds):.2f} s"
+                  f" (min {min(seconds):.2f}, max {max(seconds):.2f})")  # fmt: skip
         judged, total, score = judge_seconds(solved)
         print(
             f"one solved submission ({score:g} points): {total:.2f} s, "
