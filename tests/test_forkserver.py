@@ -2,7 +2,8 @@
 
 Both kinds are started the grader's way (classroom.sandbox.kernel_manager) in fresh workspaces
 and asked, from inside, what they are and what they see; the answers must be the same, save
-their own pid. The fork server is used only by root, who may enter namespaces: these tests run
+their own pid. What a forked kernel inherits is its server's memory: a grading worker's
+server holds none of the hidden tests the worker has graded with. The fork server is used only by root, who may enter namespaces: these tests run
 as root, as CI does.
 """
 
@@ -10,12 +11,19 @@ import asyncio
 import json
 import os
 import subprocess
+import uuid
 
+import nbformat
+import psutil
 import pytest
+from nbformat.v4 import new_notebook
 
 from classroom import forkserver
+from classroom.release import student_version
 from classroom.sandbox import Sandbox, kernel_manager
+from classroom.worker import Worker
 from classroom.workspace import workspace
+from support.assignments import check_cell, solution_cell
 
 LOOK = r"""
 import json, os, resource, sys
@@ -152,3 +160,47 @@ def test_no_kernel_is_forked_where_the_root_is_the_graders(tmp_path):
     server = forkserver.shared()
     with pytest.raises(RuntimeError, match="has no root of its own"):
         server.fork(os.getpid(), str(tmp_path), {}, str(tmp_path / "kernel.json"), {}, 65534)
+
+
+def _memory_holds(pid, needle, chunk=16 * 2**20):
+    """Whether the readable memory of process ``pid`` holds the bytes ``needle``."""
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", buffering=0) as mem:
+        for line in maps:
+            span, permissions = line.split()[:2]
+            start, end = (int(address, 16) for address in span.split("-"))
+            for offset in range(start, end, chunk) if permissions.startswith("r") else ():
+                try:  # each chunk overlaps the next by the needle's length
+                    data = os.pread(mem.fileno(), min(chunk + len(needle), end - offset), offset)
+                except OSError:  # a region the kernel will not let be read ([vvar])
+                    break
+                if needle in data:
+                    return True
+    return False
+
+
+def test_a_workers_fork_server_holds_nothing_of_what_it_graded(tmp_path):
+    """Every kernel a worker starts is a fork of its server: after the worker has graded a
+    submission, the server's memory holds none of the instructor's hidden tests, though the
+    worker's own does (which shows the search finds what is there)."""
+    marker = f"hidden-{uuid.uuid4().hex}"
+    instructor = new_notebook(cells=[
+        solution_cell("double", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n"
+                                "    ### END SOLUTION"),
+        check_cell("double-check", "assert double(2) == 4\n### BEGIN HIDDEN TESTS\n"
+                                   f"assert double(-3) == -6, {marker!r}\n### END HIDDEN TESTS"),
+    ])  # fmt: skip
+    nbformat.write(instructor, tmp_path / "double.ipynb")
+    nbformat.write(student_version(instructor), tmp_path / "submitted.ipynb")
+    worker = Worker()
+    try:
+        request = {"submission": str(tmp_path / "submitted.ipynb"),
+                   "instructor": str(tmp_path / "double.ipynb"), "options": []}  # fmt: skip
+        report = worker.grade(request, 120)
+        me = psutil.Process(worker.process.pid)
+        server = [child for child in me.children() if child.cmdline() == me.cmdline()]
+        assert [e["status"] for e in report["exercises"]] == ["failed"], report
+        assert len(server) == 1, me.children()
+        assert _memory_holds(me.pid, marker.encode())
+        assert not _memory_holds(server[0].pid, marker.encode())
+    finally:
+        worker.close()
