@@ -2,9 +2,9 @@
 
 Both kinds are started the grader's way (classroom.sandbox.kernel_manager) in fresh workspaces
 and asked, from inside, what they are and what they see; the answers must be the same, save
-their own pid. What a forked kernel inherits is its server's memory: a grading worker's
-server holds none of the hidden tests the worker has graded with. The fork server is used only by root, who may enter namespaces: these tests run
-as root, as CI does.
+their own pid. What a forked kernel inherits is its server's memory: a grading worker's server
+holds none of the hidden tests the worker has graded with. The fork server is used only by root,
+who may enter namespaces: these tests run as root, as CI does.
 """
 
 import asyncio
