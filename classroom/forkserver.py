@@ -284,15 +284,17 @@ class ForkServer:
         """
         request = {"target": target, "cwd": cwd, "env": env, "limits": limits}
         request |= {"connection_file": connection_file, "uid": uid}
+        from .words import _  # not above: the server runs this file as a script
+
         with self.lock:
             if not self.ready and self._answer() != {"ready": True}:
-                raise RuntimeError("the kernel fork server did not start")
+                raise RuntimeError(_("the kernel fork server did not start"))
             self.ready = True
             self.requests.write(json.dumps(request).encode() + b"\n")
             self.requests.flush()
             answer = self._answer()
         if "pid" not in answer:
-            raise RuntimeError(f"no kernel was forked: {answer['error']}")
+            raise RuntimeError(_("no kernel was forked: {error}").format(error=answer["error"]))
         return answer["pid"]
 
     def close(self):

@@ -172,7 +172,10 @@ def start_forked_kernel(sandbox, env, cwd, connection_file):
         with os.fdopen(info_read, "rb") as info, placeholder.stdout as said:
             told, ready = info.read(), said.readline()
         if not told or ready != b"ready\n":
-            raise SandboxUnavailable(f"bwrap did not start (exit status {placeholder.wait()})")
+            status = placeholder.wait()
+            raise SandboxUnavailable(
+                _("bwrap did not start (exit status {status})").format(status=status)
+            )
         target = json.loads(told)["child-pid"]
         env = {**env, "JPY_PARENT_PID": "1"}
         limits = _rlimits(sandbox.limits)
