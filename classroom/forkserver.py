@@ -282,10 +282,10 @@ class ForkServer:
 
         ``limits``: ``{resource name: value}`` (``"RLIMIT_NPROC"`` …); ``uid``: whom it runs as.
         """
-        request = {"target": target, "cwd": cwd, "env": env, "limits": limits}
-        request |= {"connection_file": connection_file, "uid": uid}
         from .words import _  # not above: the server runs this file as a script
 
+        request = {"target": target, "cwd": cwd, "env": env, "limits": limits}
+        request |= {"connection_file": connection_file, "uid": uid}
         with self.lock:
             if not self.ready and self._answer() != {"ready": True}:
                 raise RuntimeError(_("the kernel fork server did not start"))
