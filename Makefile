@@ -37,9 +37,9 @@ lab-zh: $(VENV)/installed
 		my-lessons/zh/01_cross_correlation.ipynb
 
 # Lint and format checks first (seconds), then every test and notebook on four workers (more than
-# the two cores: much of the suite waits on kernels, browsers, dask and time limits; on a 2-core machine,
-# re-run in the same clone, 381 s instead of 440 s with three; from a fresh clone 492 s, where three
-# took 482-503 s); --dist loadscope keeps each notebook's cells, and each module, together.
+# the two cores: much of the suite waits on kernels, browsers, dask and time limits; on a 2-core machine
+# 303 s re-run in the same clone, 397-426 s from a fresh clone; when three were last compared, four
+# took 381 s against 440 s); --dist loadscope keeps each notebook's cells, and each module, together.
 test: $(VENV)/installed
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
