@@ -407,6 +407,11 @@ def test_a_cheat_earns_nothing_on_the_exercise_it_attacks(technique, graded):
     assert ex1["status"] == CHEATS[technique][1], ex1
 
 
+def first_messages(reports, techniques):
+    """``{technique: the message of its cheat's first exercise}``."""
+    return {name: reports[f"cheat-{name}"]["exercises"][0]["message"] for name in techniques}
+
+
 def test_no_report_tells_a_hidden_test(graded):
     """A failed hidden test says only that one failed: not its source, inputs or messages."""
     _, reports, _ = graded
@@ -414,20 +419,19 @@ def test_no_report_tells_a_hidden_test(graded):
     for student, report in reports.items():
         for exercise in report["exercises"]:
             assert not any(word in exercise["message"] for word in hidden), (student, exercise)
-    for technique in ("answer-table-for-fixed-inputs", "leaks-hidden-inputs-in-error",
-                      "reads-expected-from-caller", "result-too-big-to-send"):  # fmt: skip
-        ex1 = reports[f"cheat-{technique}"]["exercises"][0]
-        assert ex1["message"] == "a hidden test failed", (technique, ex1)
+    caught = ("answer-table-for-fixed-inputs", "leaks-hidden-inputs-in-error",
+              "reads-expected-from-caller", "result-too-big-to-send")  # fmt: skip
+    assert first_messages(reports, caught) == dict.fromkeys(caught, "a hidden test failed")
 
 
 def test_a_lie_told_in_the_kernel_fails_on_the_judges_visible_check(graded):
     """The kernel's own run of the visible check says "passed"; the judge's says what is wrong."""
     _, reports, _ = graded
-    for technique in ("torch-allclose-patched", "aten-allclose-overridden", "mock-patch-started",
-                      "thread-keeps-patching", "check-cells-rewritten-by-the-kernel",
-                      "input-transformer", "torch-function-mode"):  # fmt: skip
-        ex1 = reports[f"cheat-{technique}"]["exercises"][0]
-        assert ex1["message"] == "AssertionError: values differ from corr2d", (technique, ex1)
+    lied = ("torch-allclose-patched", "aten-allclose-overridden", "mock-patch-started",
+            "thread-keeps-patching", "check-cells-rewritten-by-the-kernel", "input-transformer",
+            "torch-function-mode")  # fmt: skip
+    judged = "AssertionError: values differ from corr2d"
+    assert first_messages(reports, lied) == dict.fromkeys(lied, judged)
 
 
 def test_faults_cost_only_their_own_exercise(graded):
